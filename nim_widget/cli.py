@@ -15,6 +15,7 @@ from collections.abc import Sequence
 _COMMAND_MODULES = (
     "nim_widget.cli_sandbox",
     "nim_widget.cli_engine",
+    "nim_widget.cli_lifecycle",
     "nim_widget.cli_app",
 )
 
