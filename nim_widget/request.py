@@ -6,7 +6,9 @@ Field paths are the spec file's camelCase keys (`storage.pvcName`, `env[1].name`
 the widget, the CLI and notebooks point at the same thing.
 
 Rules that need the cluster (does the model exist, is the override inside the profile's bounds) live in
-`validate_against_facts`, which is pure too: it compares the request with `ClusterFacts`.
+`validate_against_facts`, which is pure too: it compares the request with `ClusterFacts`. Custom
+resources without a hardware profile need no cluster, so their rules (`resource_problems`) run in the
+model itself; with a profile the same rules run on the profile's defaults plus the overrides.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from pydantic import (
     field_validator,
 )
 from pydantic.alias_generators import to_camel
-from pydantic_core import PydanticCustomError
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from nim_widget import naming
 from nim_widget.facts import ACCOUNT_NOT_FOUND_MESSAGE, ClusterFacts, HardwareProfile
@@ -150,7 +152,12 @@ QuantityText = Annotated[str, BeforeValidator(_quantity_text)]
 
 
 class ResourceOverrides(_Model):
-    """Container requests/limits that replace the hardware profile's defaults, key by key."""
+    """Container requests/limits for the NIM container (IS `spec.predictor.model.resources`).
+
+    With a hardware profile they replace its defaults key by key, inside its bounds; without one
+    they are the container's whole resources ("custom resources"), and empty means the cluster's
+    defaults (no `resources` written at all).
+    """
 
     requests: dict[ResourceName, QuantityText] = Field(default_factory=dict)
     limits: dict[ResourceName, QuantityText] = Field(default_factory=dict)
@@ -158,6 +165,74 @@ class ResourceOverrides(_Model):
     @property
     def is_empty(self) -> bool:
         return not self.requests and not self.limits
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """A problem with one field of a request (a spec path such as `resources.limits.cpu`)."""
+
+    field: str
+    message: str
+
+
+def is_extended_resource(name: str) -> bool:
+    """GPUs and other device-plugin resources (`vendor/name`): whole numbers, requests equal limits."""
+    return "/" in name and not name.startswith(("kubernetes.io/", "requests.", "hugepages-"))
+
+
+def resource_problems(*, requests: Mapping[str, str], limits: Mapping[str, str]) -> list[FieldError]:
+    """What Kubernetes would refuse in a container's requests/limits, said before it refuses it.
+
+    A request above its limit; for devices (`nvidia.com/gpu`), a fraction, a request without a
+    limit, or a request different from its limit (devices are never overcommitted). A limit
+    without a request is fine: Kubernetes sets the request to the limit. Values must already be
+    quantities (the field validators saw to that).
+    """
+    problems: list[FieldError] = []
+    fractional: set[str] = set()
+    for kind, values in (("requests", requests), ("limits", limits)):
+        for resource, text in values.items():
+            if is_extended_resource(resource) and Quantity.parse(text).value.denominator != 1:
+                problems.append(
+                    FieldError(
+                        field=f"resources.{kind}.{resource}",
+                        message=f"{resource} counts whole devices: use a whole number such as 1 or 2",
+                    )
+                )
+                fractional.add(resource)
+    for resource, request_text in requests.items():
+        if resource in fractional:
+            continue
+        path = f"resources.requests.{resource}"
+        limit_text = limits.get(resource)
+        if limit_text is None:
+            if is_extended_resource(resource):
+                problems.append(
+                    FieldError(
+                        field=f"resources.limits.{resource}",
+                        message=f"Set the {resource} limit to the request ({request_text}) as well: "
+                        "Kubernetes does not overcommit accelerators",
+                    )
+                )
+            continue
+        wanted, limit = Quantity.parse(request_text), Quantity.parse(limit_text)
+        if is_extended_resource(resource) and wanted != limit:
+            problems.append(
+                FieldError(
+                    field=path,
+                    message=f"The {resource} request ({request_text}) must equal its limit ({limit_text}): "
+                    "Kubernetes does not overcommit accelerators",
+                )
+            )
+        elif wanted > limit:
+            problems.append(
+                FieldError(
+                    field=path,
+                    message=f"The {resource} request ({request_text}) cannot be more than its limit "
+                    f"({limit_text})",
+                )
+            )
+    return problems
 
 
 def normalise_sub_path(value: str) -> str:
@@ -310,8 +385,10 @@ class DeploymentRequest(_Model):
             derived = naming.derive_resource_name(display_name=display, project=project)
             problems = naming.resource_name_problems(name=derived, project=project)
             if problems:
-                raise _fail(f'The resource name derived from the display name ("{derived}") is invalid: '
-                            + " ".join(problems))
+                raise _fail(
+                    f'The resource name derived from the display name ("{derived}") is invalid: '
+                    + " ".join(problems)
+                )
             return derived
         problems = naming.resource_name_problems(name=given, project=project)
         if problems:
@@ -365,9 +442,26 @@ class DeploymentRequest(_Model):
     @field_validator("resources")
     @classmethod
     def _resources(cls, value: ResourceOverrides, info: ValidationInfo) -> ResourceOverrides:
-        profile_known = "hardware_profile" in info.data
-        if not value.is_empty and profile_known and info.data["hardware_profile"] is None:
-            raise _fail("Resource overrides need a hardware profile: choose one with hardwareProfile")
+        """Without a hardware profile the resources are the container's whole requests/limits, so
+        they are judged here; with one they are overrides on the profile's defaults, judged with
+        the profile in `validate_against_facts`."""
+        if "hardware_profile" not in info.data or info.data["hardware_profile"] is not None:
+            return value
+        problems = resource_problems(requests=value.requests, limits=value.limits)
+        if problems:
+            # A nested ValidationError keeps each message on its own path (resources.limits.cpu),
+            # which pydantic prefixes with this field's location.
+            raise ValidationError.from_exception_data(
+                "ResourceOverrides",
+                [
+                    InitErrorDetails(
+                        type=_fail(problem.message),
+                        loc=tuple(problem.field.split(".", 2)[1:]),  # ("limits", "nvidia.com/gpu")
+                        input=value,
+                    )
+                    for problem in problems
+                ],
+            )
         return value
 
     @field_validator("replicas", mode="before")
@@ -500,14 +594,6 @@ def errors_by_field(exc: ValidationError) -> dict[str, str]:
     return result
 
 
-@dataclass(frozen=True)
-class FieldError:
-    """A problem with one field of a request, found by comparing it with the cluster."""
-
-    field: str
-    message: str
-
-
 def field_errors_to_dict(errors: list[FieldError]) -> dict[str, str]:
     result: dict[str, str] = {}
     for error in errors:
@@ -594,8 +680,9 @@ def load_spec(*, text: str | bytes) -> DeploymentRequest:
         raise SpecError({"": "The spec file is empty"})
     if not isinstance(data, dict):
         found = "a list" if isinstance(data, list) else "a single value"
-        raise SpecError({"": f"The spec file must be a mapping of keys (project, displayName, model, ...), "
-                             f"not {found}"})
+        raise SpecError(
+            {"": f"The spec file must be a mapping of keys (project, displayName, model, ...), not {found}"}
+        )
     try:
         return DeploymentRequest.model_validate(data, by_alias=True, by_name=False)
     except ValidationError as exc:
@@ -636,8 +723,11 @@ def spec_dict(*, request: DeploymentRequest) -> dict[str, Any]:
     data["storage"] = storage
     if request.hardware_profile is not None:
         data["hardwareProfile"] = request.hardware_profile
-    resources = {k: dict(v) for k, v in (("requests", request.resources.requests),
-                                          ("limits", request.resources.limits)) if v}
+    resources = {
+        k: dict(v)
+        for k, v in (("requests", request.resources.requests), ("limits", request.resources.limits))
+        if v
+    }
     if resources:
         data["resources"] = resources
     data["replicas"] = request.replicas
@@ -669,15 +759,20 @@ def _check_profile(
     if profile is None:
         selectable = facts.selectable_hardware_profiles
         options = [p.ref for p in selectable] if "/" in ref else [p.name for p in selectable]
-        add("hardwareProfile", f'Hardware profile "{ref}" was not found in project {facts.project} or among '
-                               f"the global profiles{_suggest(ref, options)}")
+        add(
+            "hardwareProfile",
+            f'Hardware profile "{ref}" was not found in project {facts.project} or among '
+            f"the global profiles{_suggest(ref, options)}",
+        )
         return None
     if not profile.enabled:
         add("hardwareProfile", f'Hardware profile "{profile.display_name}" ({profile.ref}) is disabled')
         return None
     if not profile.visible_for_model_serving:
-        add("hardwareProfile", f'Hardware profile "{profile.display_name}" ({profile.ref}) is not available '
-                               "for model serving")
+        add(
+            "hardwareProfile",
+            f'Hardware profile "{profile.display_name}" ({profile.ref}) is not available for model serving',
+        )
         return None
     return profile
 
@@ -692,33 +787,24 @@ def _check_resources(
             identifier = profile.identifier(resource)
             path = f"resources.{kind}.{resource}"
             if identifier is None:
-                add(path, f'Hardware profile "{profile.display_name}" has no resource "{resource}" '
-                          f"(it sets: {offered})")
+                add(
+                    path,
+                    f'Hardware profile "{profile.display_name}" has no resource "{resource}" '
+                    f"(it sets: {offered})",
+                )
                 bad = True
             elif not identifier.allows(Quantity.parse(text)):
-                add(path, f"{identifier.display_name} must be {identifier.bounds_text()} "
-                          f'(hardware profile "{profile.display_name}")')
+                add(
+                    path,
+                    f"{identifier.display_name} must be {identifier.bounds_text()} "
+                    f'(hardware profile "{profile.display_name}")',
+                )
                 bad = True
     if bad:
         return
     effective = profile.resources(requests=request.resources.requests, limits=request.resources.limits)
-    for resource, request_text in effective["requests"].items():
-        limit_text = effective["limits"].get(resource)
-        if limit_text is None:
-            continue
-        wanted, limit = Quantity.parse(request_text), Quantity.parse(limit_text)
-        if _is_extended_resource(resource) and wanted != limit:
-            add(f"resources.requests.{resource}",
-                f"The {resource} request ({request_text}) must equal its limit ({limit_text}): "
-                "Kubernetes does not overcommit accelerators")
-        elif wanted > limit:
-            add(f"resources.requests.{resource}",
-                f"The {resource} request ({request_text}) cannot be more than its limit ({limit_text})")
-
-
-def _is_extended_resource(name: str) -> bool:
-    """GPUs and other device-plugin resources (`vendor/name`): requests must equal limits."""
-    return "/" in name and not name.startswith(("kubernetes.io/", "requests.", "hugepages-"))
+    for problem in resource_problems(requests=effective["requests"], limits=effective["limits"]):
+        add(problem.field, problem.message)
 
 
 def _check_storage(
@@ -731,15 +817,21 @@ def _check_storage(
         add("storage.pvcName", f'Cluster storage "{name}" was not found in project {facts.project}')
         return
     if storage.mode == "new" and pvc is not None and not update:
-        add("storage.pvcName", f'Cluster storage "{name}" already exists in project {facts.project}. '
-                               "Choose existing storage to reuse it, or another name.")
+        add(
+            "storage.pvcName",
+            f'Cluster storage "{name}" already exists in project {facts.project}. '
+            "Choose existing storage to reuse it, or another name.",
+        )
         return
     if pvc is not None:
         if storage.size is None:
             return
         if storage.mode == "existing" and not update:
-            add("storage.size", "Storage size is only used for new storage, or to grow the storage of a "
-                                "deployment you update")
+            add(
+                "storage.size",
+                "Storage size is only used for new storage, or to grow the storage of a "
+                "deployment you update",
+            )
             return
         wanted = Quantity.parse(storage.size)
         if pvc.size is not None and wanted < pvc.size:
@@ -751,18 +843,26 @@ def _check_storage(
         elif pvc.size is not None and wanted > pvc.size:
             storage_class = facts.storage_class(pvc.storage_class or "")
             if storage_class is not None and not storage_class.allows_expansion:
-                add("storage.size", f'Storage class "{storage_class.name}" does not allow resizing volumes, '
-                                    f'so "{name}" cannot grow')
+                add(
+                    "storage.size",
+                    f'Storage class "{storage_class.name}" does not allow resizing volumes, '
+                    f'so "{name}" cannot grow',
+                )
         return
     # A PVC to create.
     if storage.storage_class is not None:
         if facts.storage_class(storage.storage_class) is None:
             names = [c.name for c in facts.storage_classes]
-            add("storage.storageClass", f'Storage class "{storage.storage_class}" was not found'
-                                        f"{_suggest(storage.storage_class, names)}")
+            add(
+                "storage.storageClass",
+                f'Storage class "{storage.storage_class}" was not found'
+                f"{_suggest(storage.storage_class, names)}",
+            )
     elif facts.default_storage_class is None:
-        add("storage.storageClass", "Storage class is required for new storage (the cluster has no default "
-                                    "storage class)")
+        add(
+            "storage.storageClass",
+            "Storage class is required for new storage (the cluster has no default storage class)",
+        )
 
 
 def _check_secrets(facts: ClusterFacts, add: Callable[[str, str], None]) -> None:
@@ -770,12 +870,18 @@ def _check_secrets(facts: ClusterFacts, add: Callable[[str, str], None]) -> None
         return
     for secret in facts.template.api_key_secret_names():
         if secret not in facts.existing_secrets and facts.api_key is None:
-            add("account", f'The project has no secret "{secret}" and the NIM account\'s API key could '
-                           "not be read to create it")
+            add(
+                "account",
+                f'The project has no secret "{secret}" and the NIM account\'s API key could '
+                "not be read to create it",
+            )
     for secret in facts.template.pull_secret_names():
         if secret not in facts.existing_secrets and facts.docker_config_json is None:
-            add("account", f'The project has no image pull secret "{secret}" and the NIM account\'s pull '
-                           "secret could not be read to create it")
+            add(
+                "account",
+                f'The project has no image pull secret "{secret}" and the NIM account\'s pull '
+                "secret could not be read to create it",
+            )
 
 
 def validate_against_facts(
@@ -805,28 +911,42 @@ def validate_against_facts(
     elif account.state != "ready":
         add("account", f"The NVIDIA NIM account is not ready yet. {' '.join(account.messages)}")
     if account is not None and facts.template is None:
-        add("template", facts.template_problem or f"Unable to find NIM ServingRuntime Template in namespace "
-                                                  f"{account.namespace}")
+        add(
+            "template",
+            facts.template_problem
+            or f"Unable to find NIM ServingRuntime Template in namespace {account.namespace}",
+        )
     if account is not None:
         model = facts.model(request.model)
         if not facts.models:
             add("model", "No NVIDIA NIM models found. Please check the installation.")
         elif model is None:
-            add("model", f'NIM image "{request.model}" is not in the NIM catalog'
-                         f"{_suggest(request.model, [m.key for m in facts.models])}")
+            add(
+                "model",
+                f'NIM image "{request.model}" is not in the NIM catalog'
+                f"{_suggest(request.model, [m.key for m in facts.models])}",
+            )
         elif request.tag is not None and request.tag not in model.tags:
             shown = ", ".join(model.tags[:8]) + (", ..." if len(model.tags) > 8 else "")
             add("tag", f'Tag "{request.tag}" is not available for {model.display_name} (available: {shown})')
     existing_is = facts.existing_object(kind="InferenceService", name=request.name)
     if not update and existing_is is not None:
-        add("name", f'A model deployment with the name "{request.display_name}" already exists. '
-                    "Please choose a different model deployment name.")
+        add(
+            "name",
+            f'A model deployment with the name "{request.display_name}" already exists. '
+            "Please choose a different model deployment name.",
+        )
     elif not update and facts.existing_object(kind="ServingRuntime", name=request.name) is not None:
-        add("name", f'A serving runtime with the name "{request.name}" already exists. '
-                    "Please choose a different model deployment name.")
+        add(
+            "name",
+            f'A serving runtime with the name "{request.name}" already exists. '
+            "Please choose a different model deployment name.",
+        )
     elif update and existing_is is None:
-        add("name", f'There is no model deployment named "{request.name}" in project {facts.project} '
-                    "to update")
+        add(
+            "name",
+            f'There is no model deployment named "{request.name}" in project {facts.project} to update',
+        )
     profile = _check_profile(request, facts, add)
     if profile is not None:
         _check_resources(request, profile, add)

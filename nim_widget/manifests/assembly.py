@@ -48,15 +48,23 @@ def _planned(
     existing: Mapping[str, Any] | None = None,
 ) -> PlannedObject:
     return PlannedObject(
-        kind=kind[0], api_version=kind[1], name=name, namespace=project, role=role, operation=operation,
-        manifest=manifest, existing=existing, summary=summary,
+        kind=kind[0],
+        api_version=kind[1],
+        name=name,
+        namespace=project,
+        role=role,
+        operation=operation,
+        manifest=manifest,
+        existing=existing,
+        summary=summary,
     )
 
 
 def _reuse(kind: tuple[str, str], *, name: str, project: str, role: Role, summary: str) -> PlannedObject:
     reference = {"apiVersion": kind[1], "kind": kind[0], "metadata": {"name": name, "namespace": project}}
-    return _planned(kind, name=name, project=project, role=role, operation="reuse", manifest=reference,
-                    summary=summary)
+    return _planned(
+        kind, name=name, project=project, role=role, operation="reuse", manifest=reference, summary=summary
+    )
 
 
 def _write(
@@ -71,10 +79,25 @@ def _write(
 ) -> PlannedObject:
     metadata = desired["metadata"]
     if live is None or merged is None:
-        return _planned(kind, name=metadata["name"], project=metadata["namespace"], role=role,
-                        operation="create", manifest=desired, summary=summary)
-    return _planned(kind, name=metadata["name"], project=metadata["namespace"], role=role,
-                    operation=update_operation, manifest=merged, existing=live, summary=summary)
+        return _planned(
+            kind,
+            name=metadata["name"],
+            project=metadata["namespace"],
+            role=role,
+            operation="create",
+            manifest=desired,
+            summary=summary,
+        )
+    return _planned(
+        kind,
+        name=metadata["name"],
+        project=metadata["namespace"],
+        role=role,
+        operation=update_operation,
+        manifest=merged,
+        existing=live,
+        summary=summary,
+    )
 
 
 def _storage(
@@ -88,18 +111,39 @@ def _storage(
         storage_class = request.storage.storage_class or facts.default_storage_class
         manifest = storage.build_pvc(request=request, storage_class=storage_class)
         summary = f"model cache, {size}, storage class {storage_class or '(none)'}"
-        return [_planned(_PVC, name=name, project=project, role="pvc", operation="create",
-                         manifest=manifest, summary=summary)], []
+        return [
+            _planned(
+                _PVC,
+                name=name,
+                project=project,
+                role="pvc",
+                operation="create",
+                manifest=manifest,
+                summary=summary,
+            )
+        ], []
     if update and size is not None and pvc.size is not None and Quantity.parse(size) > pvc.size:
         if facts.gathered_at is None:
             message = "the facts do not say when they were read, which a resize must record"
             raise AssemblyError([FieldError(field="storage.size", message=message)])
         manifest = storage.grown_pvc(existing=pvc.raw, size=size, at=facts.gathered_at)
-        return [_planned(_PVC, name=name, project=project, role="pvc", operation="replace",
-                         manifest=manifest, existing=pvc.raw,
-                         summary=f"grow model cache from {pvc.size} to {size}")], []
-    return [], [_reuse(_PVC, name=name, project=project, role="pvc",
-                       summary="existing cluster storage, used as it is")]
+        return [
+            _planned(
+                _PVC,
+                name=name,
+                project=project,
+                role="pvc",
+                operation="replace",
+                manifest=manifest,
+                existing=pvc.raw,
+                summary=f"grow model cache from {pvc.size} to {size}",
+            )
+        ], []
+    return [], [
+        _reuse(
+            _PVC, name=name, project=project, role="pvc", summary="existing cluster storage, used as it is"
+        )
+    ]
 
 
 def _secrets(
@@ -113,12 +157,18 @@ def _secrets(
             reused.append(_reuse(_SECRET, name=name, project=project, role="api_key_secret", summary=exists))
             continue
         assert facts.api_key is not None  # validated
-        objects.append(_planned(
-            _SECRET, name=name, project=project, role="api_key_secret", operation="create",
-            manifest=secrets.api_key_secret(name=name, project=project, api_key=facts.api_key),
-            summary=f"NGC_API_KEY copied from the NIM account's secret "
-                    f"{account.namespace}/{account.api_key_secret_name}",
-        ))
+        objects.append(
+            _planned(
+                _SECRET,
+                name=name,
+                project=project,
+                role="api_key_secret",
+                operation="create",
+                manifest=secrets.api_key_secret(name=name, project=project, api_key=facts.api_key),
+                summary=f"NGC_API_KEY copied from the NIM account's secret "
+                f"{account.namespace}/{account.api_key_secret_name}",
+            )
+        )
     for name in template.pull_secret_names():
         if name in facts.existing_secrets:
             reused.append(_reuse(_SECRET, name=name, project=project, role="pull_secret", summary=exists))
@@ -126,11 +176,18 @@ def _secrets(
         assert facts.docker_config_json is not None  # validated
         config = facts.docker_config_json
         manifest = secrets.pull_secret(name=name, project=project, docker_config_json=config)
-        objects.append(_planned(
-            _SECRET, name=name, project=project, role="pull_secret", operation="create", manifest=manifest,
-            summary=f"nvcr.io pull credentials copied from the NIM account's secret "
-                    f"{account.namespace}/{account.pull_secret_name}",
-        ))
+        objects.append(
+            _planned(
+                _SECRET,
+                name=name,
+                project=project,
+                role="pull_secret",
+                operation="create",
+                manifest=manifest,
+                summary=f"nvcr.io pull credentials copied from the NIM account's secret "
+                f"{account.namespace}/{account.pull_secret_name}",
+            )
+        )
     return objects, reused
 
 
@@ -154,16 +211,25 @@ def assemble(
     update_operation: Operation = "patch" if overwrite else "replace"
 
     desired_runtime = runtime.build_serving_runtime(
-        template=template, project=request.project, name=request.name, image=image,
-        model_format=model.image_name, tag=tag, pvc_name=request.pvc_resource_name,
+        template=template,
+        project=request.project,
+        name=request.name,
+        image=image,
+        model_format=model.image_name,
+        tag=tag,
+        pvc_name=request.pvc_resource_name,
         sub_path=request.storage.sub_path,
     )
     live_runtime = facts.existing_object(kind="ServingRuntime", name=request.name) if update else None
     runtime_object = _write(
-        _KSERVE_RUNTIME, desired=desired_runtime, live=live_runtime,
-        merged=None if live_runtime is None else runtime.runtime_for_update(
-            existing=live_runtime, desired=desired_runtime),
-        role="runtime", update_operation=update_operation,
+        _KSERVE_RUNTIME,
+        desired=desired_runtime,
+        live=live_runtime,
+        merged=None
+        if live_runtime is None
+        else runtime.runtime_for_update(existing=live_runtime, desired=desired_runtime),
+        role="runtime",
+        update_operation=update_operation,
         summary=f"from Template {template.namespace}/{template.name}, image {image}",
     )
 
@@ -171,21 +237,33 @@ def assemble(
         request=request, model_format=model.image_name, profile=profile
     )
     live_isvc = facts.existing_object(kind="InferenceService", name=request.name) if update else None
-    profile_ref = profile.ref if profile else "none"
+    if profile is not None:
+        profile_ref = profile.ref
+    else:
+        profile_ref = "none" if request.resources.is_empty else "none, custom resources"
     replicas = f"{request.replicas} replica{'' if request.replicas == 1 else 's'}"
     isvc_object = _write(
-        _KSERVE_ISVC, desired=desired_isvc, live=live_isvc,
-        merged=None if live_isvc is None else inference_service.inference_service_for_update(
-            existing=live_isvc, desired=desired_isvc),
-        role="inference_service", update_operation=update_operation,
+        _KSERVE_ISVC,
+        desired=desired_isvc,
+        live=live_isvc,
+        merged=None
+        if live_isvc is None
+        else inference_service.inference_service_for_update(existing=live_isvc, desired=desired_isvc),
+        role="inference_service",
+        update_operation=update_operation,
         summary=f"{model.display_name} {tag}, {replicas}, hardware profile {profile_ref}",
     )
 
     storage_objects, storage_reused = _storage(request, facts, update)
     secret_objects, secret_reused = _secrets(request.project, facts, template, account)
     return Plan(
-        project=request.project, name=request.name, display_name=request.display_name, model=model.key,
-        image=image, tag=tag, update=update,
+        project=request.project,
+        name=request.name,
+        display_name=request.display_name,
+        model=model.key,
+        image=image,
+        tag=tag,
+        update=update,
         objects=(runtime_object, isvc_object, *storage_objects, *secret_objects),
         reused=(*storage_reused, *secret_reused),
     )

@@ -4,6 +4,9 @@ The dashboard writes the three `opendatahub.io/hardware-profile-*` annotations a
 resources, and leaves tolerations and nodeSelector to an OpenShift AI admission webhook. Plain KServe
 clusters have no such webhook, so we also write the profile's tolerations and nodeSelector on the
 predictor (issue 3): the same values the webhook would inject, so both kinds of cluster schedule alike.
+
+Without a profile (B.4: the three annotations are deleted) a person may still type custom resources;
+they are written as given, with no annotations, tolerations or nodeSelector.
 """
 
 from __future__ import annotations
@@ -33,6 +36,17 @@ def container_resources(
 ) -> dict[str, dict[str, str]]:
     """Defaults in both requests and limits, overrides on top (bounds checked by validation)."""
     return profile.resources(requests=requests, limits=limits)
+
+
+def custom_resources(*, requests: Mapping[str, str], limits: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    """Without a profile: exactly what was typed, and only the halves that were (an empty `limits`
+    would say nothing but still show up in every diff and review)."""
+    result: dict[str, dict[str, str]] = {}
+    if requests:
+        result["requests"] = dict(requests)
+    if limits:
+        result["limits"] = dict(limits)
+    return result
 
 
 def scheduling(*, profile: HardwareProfile) -> dict[str, Any]:

@@ -3,7 +3,8 @@
 Written: display name and description annotations (the description even when empty), the dashboard
 label, `security.opendatahub.io/enable-auth` always explicit (`"false"`: we create no token auth yet,
 and the new dashboard reads an *absent* annotation as auth enabled, reference G), the hardware-profile
-annotations and resources, plus the profile's tolerations and nodeSelector (see `hardware`),
+annotations and resources, plus the profile's tolerations and nodeSelector (see `hardware`), or,
+without a profile, only the custom resources typed (none: the cluster's defaults apply),
 `minReplicas = maxReplicas = replicas`, `deploymentStrategy: RollingUpdate`, `modelFormat`, `runtime`
 and `env` only when given. Not written, as in the wizard: `serving.kserve.io/deploymentMode`, storage
 fields, `args`, the visibility label.
@@ -45,6 +46,10 @@ def build_inference_service(
     if profile is not None:
         model["resources"] = hardware.container_resources(
             profile=profile, requests=request.resources.requests, limits=request.resources.limits
+        )
+    elif not request.resources.is_empty:
+        model["resources"] = hardware.custom_resources(
+            requests=request.resources.requests, limits=request.resources.limits
         )
     if request.env:
         model["env"] = [{"name": item.name, "value": item.value} for item in request.env]

@@ -98,14 +98,19 @@ class Plan:
         """Multi-document YAML of the objects to write, keys sorted, secrets redacted, each document
         headed by a comment saying what happens to it; reused objects are listed as comments."""
         mode = "update" if self.update else "new deployment"
-        lines = [f'# nim-widget plan ({mode}): "{self.display_name}" ({self.name}) in project {self.project}',
-                 f"# image: {self.image}"]
+        lines = [
+            f'# nim-widget plan ({mode}): "{self.display_name}" ({self.name}) in project {self.project}',
+            f"# image: {self.image}",
+        ]
         lines += [f"# {item.headline()}" for item in self.reused]
         parts = ["\n".join(lines) + "\n"]
         for item in self.objects:
             body = yaml.safe_dump(
-                plain(item.redacted_manifest()), sort_keys=True, default_flow_style=False,
-                allow_unicode=True, width=1000,
+                plain(item.redacted_manifest()),
+                sort_keys=True,
+                default_flow_style=False,
+                allow_unicode=True,
+                width=1000,
             )
             parts.append(f"---\n# {item.headline()}\n{body}")
         return "".join(parts)

@@ -28,7 +28,10 @@ address the element inside (``.nimw-name input``, ``.nimw-hwp select``, ``.nimw-
     Step 2: ``nimw-project``, ``nimw-name``, ``nimw-resource-preview``, ``nimw-edit-resource-name``,
     ``nimw-resource-name``, ``nimw-description``, ``nimw-hwp`` (dropdown), ``nimw-hwp-details``,
     ``nimw-resource`` (each resource text; its box is ``nimw-resource-<i>-field`` with
-    ``[data-resource=<identifier>]`` on the label), ``nimw-replicas``, ``nimw-storage-mode`` (radio),
+    ``[data-resource=<identifier>]`` on the label), ``nimw-custom-resources`` (the box shown for "No
+    hardware profile (custom resources)") with ``nimw-custom-resource`` texts
+    ``nimw-custom-<requests|limits>-<cpu|memory|gpu>`` (labels carry ``[data-resource]`` and
+    ``[data-kind]``), ``nimw-replicas``, ``nimw-storage-mode`` (radio),
     ``nimw-pvc-name``, ``nimw-pvc-size``, ``nimw-pvc-unit``, ``nimw-storage-class``, ``nimw-existing-pvc``,
     ``nimw-subpath``.
     Step 3: ``nimw-env-add``, ``nimw-env-row`` (one per variable) with ``nimw-env-name``,

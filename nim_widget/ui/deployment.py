@@ -3,7 +3,8 @@
 The resource name follows the display name with the dashboard's derivation until the person chooses
 "Edit resource name"; from then on it is theirs. Resource fields are a fixed pool built up front and
 relabelled per profile, because profile choices can arrive from the discovery worker thread, which
-must never create widgets.
+must never create widgets. Choosing no profile shows the custom resource fields instead
+(`custom_resources`): clusters without profiles still need to ask for a GPU.
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ import ipywidgets as widgets
 
 from nim_widget import naming
 from nim_widget.facts import HardwareIdentifier, HardwareProfile
+from nim_widget.ui.custom_resources import CustomResources
 from nim_widget.ui.form import Field, section_title, show
 from nim_widget.ui.html import esc, help_text
 
 MAX_IDENTIFIERS = 6
 NO_PROFILE = ""
-NO_PROFILE_LABEL = "No hardware profile (cluster defaults)"
+NO_PROFILE_LABEL = "No hardware profile (custom resources)"
 
 TEXT_NAME_HELP = "This is the name of the inference service created when the model is deployed."
 TEXT_EDIT_RESOURCE_NAME = "Edit resource name"
@@ -28,12 +30,12 @@ TEXT_RESOURCE_NAME_HELP = (
     "changed after creation. Lowercase letters, numbers and hyphens, at most 30 characters."
 )
 TEXT_NO_PROFILE_HELP = (
-    "No hardware profile: the container gets no resource requests or limits from the wizard, so the "
-    "cluster's defaults apply. Choose a profile to request CPUs, memory or accelerators."
+    "No hardware profile: set the container's resource requests and limits yourself, or leave them "
+    "empty to use the cluster's defaults."
 )
 TEXT_NO_PROFILES_AVAILABLE = (
-    "This cluster offers no hardware profiles for model serving; the deployment uses the cluster's "
-    "default resources."
+    "This cluster offers no hardware profiles for model serving: set the container's resource requests "
+    "and limits yourself, or leave them empty to use the cluster's defaults."
 )
 TEXT_REPLICAS_HELP = "The number of model server pods: minimum and maximum replicas are both set to this."
 
@@ -124,6 +126,7 @@ class DeploymentSection:
         self.profile_details = widgets.HTML(value="")
         self.profile_details.add_class("nimw-hwp-details")
         self.resources = tuple(ResourceField(i) for i in range(MAX_IDENTIFIERS))
+        self.custom = CustomResources(on_change=lambda: self._notify("resources"))
         self.replicas = widgets.IntText(value=1, layout=widgets.Layout(width="120px"))
         self.replicas_field = Field(
             label="Number of model server replicas to deploy",
@@ -147,6 +150,7 @@ class DeploymentSection:
                 widgets.HBox(
                     [r.field.box for r in self.resources], layout=widgets.Layout(flex_flow="row wrap")
                 ),
+                self.custom.box,
                 self.replicas_field.box,
             ]
         )
@@ -249,6 +253,7 @@ class DeploymentSection:
             self.resources, list(identifiers) + [None] * MAX_IDENTIFIERS, strict=False
         ):
             slot.bind(identifier)
+        self.custom.set_visible(profile is None)
         if profile is not None:
             details = profile.description or ""
             self.profile_details.value = help_text(details) if details else ""
@@ -258,7 +263,10 @@ class DeploymentSection:
             self.profile_details.value = help_text(TEXT_NO_PROFILES_AVAILABLE)
 
     def resource_overrides(self) -> dict[str, dict[str, str]]:
-        """Only values that differ from the profile's defaults, in both requests and limits (B.4)."""
+        """With a profile, only values that differ from its defaults, in both requests and limits
+        (B.4); without one, the custom requests and limits as typed (none: the cluster's defaults)."""
+        if self.selected_profile() is None:
+            return self.custom.values()
         requests: dict[str, str] = {}
         for slot in self.resources:
             identifier = slot.identifier
@@ -295,6 +303,7 @@ class DeploymentSection:
         self.resource_name.value = ""
         self.description.value = ""
         self.replicas.value = 1
+        self.custom.clear()
         show(self.resource_field.box, False)
         show(self.edit_resource, True)
         if self._profiles:
@@ -322,6 +331,7 @@ class DeploymentSection:
             slot.field.set_error(
                 errors.get(f"resources.requests.{resource}") or errors.get(f"resources.limits.{resource}")
             )
+        self.custom.show_errors(errors if self.selected_profile() is None else {})
         general = (
             errors.get("resources") or errors.get("resources.requests") or errors.get("resources.limits")
         )

@@ -121,6 +121,14 @@ def summary_sections(
         overrides = request.resources
         effective = profile.resources(requests=overrides.requests, limits=overrides.limits)["requests"]
         hardware = f"{profile.display_name} ({', '.join(f'{k}: {v}' for k, v in effective.items())})"
+    elif not request.resources.is_empty:
+        resources = request.resources
+        halves = [
+            f"{kind} {', '.join(f'{k}: {v}' for k, v in values.items())}"
+            for kind, values in (("requests", resources.requests), ("limits", resources.limits))
+            if values
+        ]
+        hardware = f"None, custom resources ({'; '.join(halves)})"
     else:
         hardware = "None (cluster defaults)"
     tag = request.tag or (model.default_tag if model else "")

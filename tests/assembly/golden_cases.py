@@ -169,6 +169,22 @@ storage: {mode: new, pvcName: support-embeddings}
 replicas: 3
 """,
     ),
+    # No hardware profile, custom resources (a cluster without profiles): the container's requests and
+    # limits exactly as typed (the GPU's request equal to its limit), and still no profile annotations,
+    # tolerations or nodeSelector (B.4 deletes the annotations when there is no profile).
+    Case(
+        "no-profile-custom-resources",
+        """
+project: my-project
+displayName: Llama custom resources
+model: llama-3.1-8b-instruct
+tag: "1.2.2"
+storage: {mode: new, pvcName: llama-custom-cache, size: 60Gi}
+resources:
+  requests: {cpu: "4", memory: 24Gi, nvidia.com/gpu: "1"}
+  limits: {cpu: "8", memory: 32Gi, nvidia.com/gpu: "1"}
+""",
+    ),
     # Update of deployment "arctic": new tag, GPU profile, 2 replicas; PUT bodies carry the live
     # resourceVersion and keep what others set (args, stop annotation, visibility label).
     Case(

@@ -137,3 +137,26 @@ def test_rerunning_a_new_storage_spec_never_shrinks_a_grown_pvc() -> None:
     assert pvc is not None and pvc.operation == "reuse"
     grow = _plan(spec.replace("20Gi", "60Gi")).object("pvc")
     assert grow is not None and grow.operation == "replace"
+
+
+@pytest.mark.parametrize("overwrite", [False, True], ids=["replace", "patch"])
+def test_custom_resources_replace_the_profile_and_keep_only_what_was_typed(overwrite: bool) -> None:
+    spec = SPEC.replace(
+        "hardwareProfile: nvidia-gpu-small\n",
+        "resources: {requests: {cpu: 500m, memory: 6Gi}, limits: {memory: 12Gi}}\n",
+    )
+    service = _plan(spec, overwrite=overwrite).object("inference_service")
+    assert service is not None and service.existing is not None
+    live_annotations = service.existing["metadata"]["annotations"]
+    assert live_annotations["opendatahub.io/hardware-profile-name"] == "default-profile"
+    annotations = service.manifest["metadata"]["annotations"]
+    assert not any(k.startswith("opendatahub.io/hardware-profile-") for k in annotations)
+    assert annotations["serving.kserve.io/stop"] == "false"
+    predictor = service.manifest["spec"]["predictor"]
+    # The live {cpu: "2", memory: 8Gi} in both halves is replaced, not merged: no cpu limit remains.
+    assert predictor["model"]["resources"] == {
+        "requests": {"cpu": "500m", "memory": "6Gi"},
+        "limits": {"memory": "12Gi"},
+    }
+    assert "tolerations" not in predictor and "nodeSelector" not in predictor
+    assert service.summary.endswith("hardware profile none, custom resources")

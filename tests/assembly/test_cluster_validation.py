@@ -207,6 +207,15 @@ def test_profile_by_bare_name_prefers_the_project_profile() -> None:
             },
         ),
         ({"requests": {"memory": "8192Mi"}, "limits": {"memory": "8Gi"}}, {}),
+        (
+            {"requests": {"nvidia.com/gpu": "1500m"}, "limits": {"nvidia.com/gpu": "1500m"}},
+            {
+                "resources.requests.nvidia.com/gpu": "nvidia.com/gpu counts whole devices: use a whole "
+                "number such as 1 or 2",
+                "resources.limits.nvidia.com/gpu": "nvidia.com/gpu counts whole devices: use a whole "
+                "number such as 1 or 2",
+            },
+        ),
     ],
 )
 def test_resource_overrides_against_the_profile(resources: dict[str, Any], expected: dict[str, str]) -> None:
@@ -323,3 +332,11 @@ def test_assemble_raises_with_the_same_field_errors() -> None:
 
 def test_now_is_the_facts_clock() -> None:
     assert facts().gathered_at == NOW
+
+
+def test_custom_resources_without_a_profile_need_nothing_from_the_cluster() -> None:
+    # A cluster without profiles: any resource the person types is theirs to ask for.
+    custom = {"requests": {"cpu": "2", "amd.com/gpu": "1"}, "limits": {"amd.com/gpu": "1"}}
+    cluster = facts(lambda raw: raw.update(hardware_profiles=[]))
+    assert cluster.hardware_profiles == ()
+    assert errors(request(hardwareProfile=None, resources=custom), cluster) == {}

@@ -14,6 +14,7 @@ from nim_widget.request import (
     ResourceOverrides,
     StorageRequest,
     errors_by_field,
+    resource_problems,
 )
 
 GOOD: dict[str, Any] = {
@@ -27,6 +28,7 @@ ENV_MESSAGE = (
     "Environment variable name must start with a letter or underscore and contain only letters, "
     "numbers, and underscores"
 )
+GPU_WHOLE = "nvidia.com/gpu counts whole devices: use a whole number such as 1 or 2"
 NAME_PATTERN = (
     "Must start with a lowercase letter and end with a lowercase letter or number. Valid characters "
     "include lowercase letters, numbers, and hyphens (-)."
@@ -205,9 +207,58 @@ BAD: list[tuple[str, dict[str, Any], dict[str, str]]] = [
         {"hardwareProfile": 'Use a hardware profile name, or "<namespace>/<name>"'},
     ),
     (
-        "overrides without a profile",
-        {"hardwareProfile": ..., "resources": {"requests": {"cpu": "2"}}},
-        {"resources": "Resource overrides need a hardware profile: choose one with hardwareProfile"},
+        "custom request above its limit",
+        {
+            "hardwareProfile": ...,
+            "resources": {
+                "requests": {"cpu": "4", "memory": "16Gi"},
+                "limits": {"cpu": "2", "memory": "16384Mi"},
+            },
+        },
+        {"resources.requests.cpu": "The cpu request (4) cannot be more than its limit (2)"},
+    ),
+    (
+        "custom GPU request different from its limit",
+        {
+            "hardwareProfile": ...,
+            "resources": {"requests": {"nvidia.com/gpu": "1"}, "limits": {"nvidia.com/gpu": "2"}},
+        },
+        {
+            "resources.requests.nvidia.com/gpu": "The nvidia.com/gpu request (1) must equal its limit (2): "
+            "Kubernetes does not overcommit accelerators"
+        },
+    ),
+    (
+        "custom GPU request without a limit",
+        {"hardwareProfile": ..., "resources": {"requests": {"nvidia.com/gpu": "1", "cpu": "2"}}},
+        {
+            "resources.limits.nvidia.com/gpu": "Set the nvidia.com/gpu limit to the request (1) as well: "
+            "Kubernetes does not overcommit accelerators"
+        },
+    ),
+    (
+        "custom GPU fraction",
+        {"hardwareProfile": ..., "resources": {"limits": {"nvidia.com/gpu": "500m"}}},
+        {"resources.limits.nvidia.com/gpu": GPU_WHOLE},
+    ),
+    (
+        "custom resources, several problems at once",
+        {
+            "hardwareProfile": ...,
+            "resources": {
+                "requests": {"cpu": "8", "memory": "64Gi"},
+                "limits": {"cpu": "4", "memory": "32Gi"},
+            },
+        },
+        {
+            "resources.requests.cpu": "The cpu request (8) cannot be more than its limit (4)",
+            "resources.requests.memory": "The memory request (64Gi) cannot be more than its limit (32Gi)",
+        },
+    ),
+    (
+        "custom resource not a quantity",
+        {"hardwareProfile": ..., "resources": {"limits": {"memory": "16 GB"}}},
+        {"resources.limits.memory": '"16 GB" is not a quantity (examples: 4, 500m, 16Gi)'},
     ),
     (
         "override not a quantity",
@@ -425,3 +476,47 @@ def test_request_is_frozen() -> None:
         DeploymentRequest.__setattr__(request, "replicas", 5)
     with pytest.raises(ValidationError):
         StorageRequest.__setattr__(request.storage, "size", "1Ti")
+
+
+@pytest.mark.parametrize(
+    "resources",
+    [
+        {},
+        {"requests": {"cpu": "2", "memory": "8Gi"}},
+        {"limits": {"cpu": "500m", "nvidia.com/gpu": "1"}},
+        {
+            "requests": {"cpu": "4", "memory": "16Gi", "nvidia.com/gpu": "2"},
+            "limits": {"cpu": "4", "memory": "16384Mi", "nvidia.com/gpu": "2"},
+        },
+    ],
+    ids=["cluster defaults", "requests only", "limits only", "requests and limits"],
+)
+def test_custom_resources_without_a_profile_are_a_choice(resources: dict[str, Any]) -> None:
+    request = validate(hardwareProfile=..., resources=resources)
+    assert request.hardware_profile is None
+    assert request.resources == ResourceOverrides.model_validate(resources)
+    assert request.resources.is_empty == (resources == {})
+
+
+def test_profile_overrides_are_judged_against_the_profile_not_here() -> None:
+    # With a profile, a lone request is an override on the profile's defaults (which fill the limit),
+    # so the rules for whole requests/limits wait for the cluster's facts.
+    request = validate(resources={"requests": {"cpu": "6", "nvidia.com/gpu": "2"}})
+    assert request.resources.requests == {"cpu": "6", "nvidia.com/gpu": "2"}
+
+
+@pytest.mark.parametrize(
+    ("requests", "limits", "expected"),
+    [
+        ({"amd.com/gpu": "1"}, {"amd.com/gpu": "1"}, []),
+        ({"hugepages-2Mi": "1Gi"}, {}, []),
+        ({"kubernetes.io/foo": "1"}, {}, []),
+        ({"example.com/fpga": "2"}, {"example.com/fpga": "1"}, ["resources.requests.example.com/fpga"]),
+        ({"nvidia.com/gpu": "1.5"}, {"nvidia.com/gpu": "2"}, ["resources.requests.nvidia.com/gpu"]),
+        ({"memory": "1Gi"}, {"memory": "1024Mi"}, []),
+        ({"cpu": "1001m"}, {"cpu": "1"}, ["resources.requests.cpu"]),
+    ],
+)
+def test_resource_problems(requests: dict[str, str], limits: dict[str, str], expected: list[str]) -> None:
+    found = resource_problems(requests=requests, limits=limits)
+    assert [problem.field for problem in found] == expected

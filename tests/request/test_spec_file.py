@@ -96,6 +96,9 @@ def test_dump_is_canonical_and_round_trips() -> None:
         "model: m\nstorage: {mode: existing, pvcName: c.v1}\n",
         "project: demo\ndisplayName: Ünïcode 模型\nmodel: m\ntag: '010'\nhardwareProfile: demo/gpu\n"
         "resources: {limits: {nvidia.com/gpu: 2}}\nenv: [{name: A, value: 'yes'}, {name: B, value: ''}]\n",
+        # no hardware profile, custom resources
+        "project: demo\ndisplayName: Custom\nmodel: m\n"
+        "resources: {requests: {cpu: 500m, memory: 8Gi}, limits: {memory: 16Gi, nvidia.com/gpu: 1}}\n",
     ],
 )
 def test_round_trip_of_varied_requests(text: str) -> None:
@@ -213,4 +216,17 @@ def test_spec_files_on_disk(tmp_path: Path) -> None:
         load_spec_file(path=tmp_path / "missing.yaml")
     assert caught.value.errors == {
         "": f"Cannot read the spec file {tmp_path / 'missing.yaml'}: No such file or directory"
+    }
+
+
+def test_custom_resource_problems_name_their_paths() -> None:
+    with pytest.raises(SpecError) as caught:
+        load_spec(
+            text="project: demo\ndisplayName: Custom\nmodel: m\n"
+            "resources: {requests: {cpu: '8', nvidia.com/gpu: 1}, limits: {cpu: '4'}}\n"
+        )
+    assert caught.value.errors == {
+        "resources.requests.cpu": "The cpu request (8) cannot be more than its limit (4)",
+        "resources.limits.nvidia.com/gpu": "Set the nvidia.com/gpu limit to the request (1) as well: "
+        "Kubernetes does not overcommit accelerators",
     }

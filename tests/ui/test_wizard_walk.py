@@ -79,7 +79,7 @@ def _fill_deployment(wizard: NimWizard) -> None:
     assert section.replicas_field.message is None
 
     labels = [label for label, _ in section.profile.options]
-    assert labels[-1] == "No hardware profile (cluster defaults)"
+    assert labels[-1] == "No hardware profile (custom resources)"
     assert any("project demo" in label for label in labels)
     section.profile.value = "opendatahub/nvidia-gpu-1x"
     cpu = section.slot_for("cpu")
