@@ -1,0 +1,1 @@
+"""Talking to the cluster: connection, verbs and errors, and read-only discovery."""

@@ -1,0 +1,106 @@
+"""Undoing a failed deployment: delete what this run created, restore what it changed.
+
+The ledger is per object, not per request: an object this run created is deleted however often it
+was written; an object it changed is put back once, from the copy saved before the run, guarded by
+the resourceVersion of this run's last write so a change someone else made since is never
+overwritten. Objects the run did not write (existing secrets, an existing PVC) are never touched.
+A write whose answer was lost may or may not have happened; the ledger asks the cluster.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from nim_widget.cluster.api import Api, diff_ops, strip_server_fields
+from nim_widget.cluster.errors import NimWidgetError, NotFound, ObjectRef
+from nim_widget.deploy.actions import Write
+from nim_widget.deploy.steps import StepState
+
+
+@dataclass
+class _Entry:
+    step: int
+    created: bool
+    saved: Mapping[str, Any] | None = field(default=None, repr=False)
+    resource_version: str | None = None
+
+
+def _rv(obj: Mapping[str, Any] | None) -> str | None:
+    value = ((obj or {}).get("metadata") or {}).get("resourceVersion")
+    return str(value) if value else None
+
+
+class Ledger:
+    """What this run wrote, in order; safe to record into from several threads."""
+
+    def __init__(self) -> None:
+        self._entries: dict[ObjectRef, _Entry] = {}
+        self._order: list[ObjectRef] = []
+        self._lock = threading.Lock()
+
+    def __bool__(self) -> bool:
+        return bool(self._entries)
+
+    @property
+    def created(self) -> list[ObjectRef]:
+        return [ref for ref in self._order if self._entries[ref].created]
+
+    @property
+    def changed(self) -> list[ObjectRef]:
+        return [ref for ref in self._order if not self._entries[ref].created]
+
+    def newest_first(self) -> list[tuple[ObjectRef, _Entry]]:
+        with self._lock:
+            return [(ref, self._entries[ref]) for ref in reversed(self._order)]
+
+    def record(self, *, write: Write, response: Mapping[str, Any]) -> None:
+        with self._lock:
+            entry = self._entries.get(write.ref)
+            if entry is None:
+                entry = _Entry(step=write.step, created=write.verb == "create", saved=write.existing)
+                self._entries[write.ref] = entry
+                self._order.append(write.ref)
+            entry.resource_version = _rv(response) or entry.resource_version
+
+    def record_unknown(self, *, api: Api, write: Write) -> None:
+        """The request may have reached the cluster: look, and record it if it did."""
+        try:
+            current = api.try_get(api_version=write.ref.api_version, kind=write.ref.kind,
+                                  name=write.ref.name, namespace=write.ref.namespace)
+        except NimWidgetError:
+            return  # cannot tell; the final error says the cluster is unreachable
+        if current is None:
+            return
+        if write.verb == "create" or not diff_ops(old=current, new=write.manifest):
+            self.record(write=write, response=current)
+
+
+UndoReport = Callable[[int, StepState, str], None]
+
+
+def roll_back(*, api: Api, ledger: Ledger, report: UndoReport) -> list[str]:
+    """Undo the ledger newest first; returns what could not be undone, in people's words."""
+    problems: list[str] = []
+    for ref, entry in ledger.newest_first():
+        try:
+            if entry.created:
+                api.delete(api_version=ref.api_version, kind=ref.kind, name=ref.name, namespace=ref.namespace)
+                report(entry.step, StepState.ROLLED_BACK, f"Deleted {ref} (created by this run)")
+            elif ref.kind == "PersistentVolumeClaim":
+                problems.append(f"{ref} keeps its new size: volumes cannot shrink")
+                report(entry.step, StepState.FAILED, f"Cannot undo: {ref} keeps its new size "
+                                                     "(volumes cannot shrink)")
+            else:
+                assert entry.saved is not None
+                body = strip_server_fields(entry.saved)
+                api.replace(body=body, resource_version=entry.resource_version or _rv(entry.saved))
+                report(entry.step, StepState.ROLLED_BACK, f"Restored {ref} as it was before this run")
+        except NotFound:
+            report(entry.step, StepState.ROLLED_BACK, f"{ref} is already gone")
+        except NimWidgetError as error:
+            problems.append(f"{ref}: {error}")
+            report(entry.step, StepState.FAILED, f"Could not undo the change to {ref}: {error}")
+    return problems
