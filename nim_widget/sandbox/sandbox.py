@@ -116,6 +116,9 @@ class Sandbox:
 
         config = client.Configuration()
         config.host = self.url
+        # the engine runs a dozen requests at once (dry-run and write batches, watches): urllib3's default
+        # pool of 10 would log "pool is full" and reconnect
+        config.connection_pool_maxsize = 32
         if self.token:
             config.api_key = {"BearerToken": self.token}
             config.api_key_prefix = {"BearerToken": "Bearer"}
