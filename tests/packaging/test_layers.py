@@ -1,6 +1,6 @@
 """The layer arrows of docs/architecture.md, checked on the source: lower layers never import upper ones,
 the sandbox stands apart, and only the API layer speaks to the kubernetes client. A static check, because a
-wrong import works at run time and only shows up later as a cycle or a UI-less engine that needs ipywidgets."""
+wrong import works at run time and shows up later as a cycle or an engine that needs ipywidgets."""
 
 from __future__ import annotations
 
@@ -15,21 +15,60 @@ PACKAGE = Path(__file__).resolve().parents[2] / "nim_widget"
 FORBIDDEN: dict[str, tuple[str, ...]] = {
     "nim_widget.quantity": ("nim_widget.",),
     "nim_widget.naming": ("nim_widget.",),
-    "nim_widget.request": ("nim_widget.manifests", "nim_widget.cluster", "nim_widget.deploy",
-                           "nim_widget.lifecycle", "nim_widget.ui", "nim_widget.sandbox"),
-    "nim_widget.facts": ("nim_widget.manifests", "nim_widget.cluster", "nim_widget.deploy",
-                         "nim_widget.lifecycle", "nim_widget.ui", "nim_widget.sandbox"),
-    "nim_widget.catalog": ("nim_widget.manifests", "nim_widget.cluster", "nim_widget.deploy",
-                           "nim_widget.lifecycle", "nim_widget.ui", "nim_widget.sandbox"),
-    "nim_widget.manifests": ("nim_widget.cluster", "nim_widget.deploy", "nim_widget.lifecycle",
-                             "nim_widget.ui", "nim_widget.sandbox"),
-    "nim_widget.cluster": ("nim_widget.deploy", "nim_widget.lifecycle", "nim_widget.ui", "nim_widget.sandbox"),
+    "nim_widget.request": (
+        "nim_widget.manifests",
+        "nim_widget.cluster",
+        "nim_widget.deploy",
+        "nim_widget.lifecycle",
+        "nim_widget.ui",
+        "nim_widget.sandbox",
+    ),
+    "nim_widget.facts": (
+        "nim_widget.manifests",
+        "nim_widget.cluster",
+        "nim_widget.deploy",
+        "nim_widget.lifecycle",
+        "nim_widget.ui",
+        "nim_widget.sandbox",
+    ),
+    "nim_widget.catalog": (
+        "nim_widget.manifests",
+        "nim_widget.cluster",
+        "nim_widget.deploy",
+        "nim_widget.lifecycle",
+        "nim_widget.ui",
+        "nim_widget.sandbox",
+    ),
+    "nim_widget.manifests": (
+        "nim_widget.cluster",
+        "nim_widget.deploy",
+        "nim_widget.lifecycle",
+        "nim_widget.ui",
+        "nim_widget.sandbox",
+    ),
+    "nim_widget.cluster": (
+        "nim_widget.deploy",
+        "nim_widget.lifecycle",
+        "nim_widget.ui",
+        "nim_widget.sandbox",
+    ),
     "nim_widget.deploy": ("nim_widget.lifecycle", "nim_widget.ui", "nim_widget.sandbox"),
     "nim_widget.lifecycle": ("nim_widget.ui", "nim_widget.sandbox"),
-    "nim_widget.sandbox": ("nim_widget.quantity", "nim_widget.naming", "nim_widget.request",
-                           "nim_widget.facts", "nim_widget.catalog", "nim_widget.manifests",
-                           "nim_widget.cluster", "nim_widget.deploy", "nim_widget.lifecycle",
-                           "nim_widget.ui", "nim_widget.demo", "nim_widget.app", "nim_widget.cli"),
+    "nim_widget.sandbox": (
+        "nim_widget.quantity",
+        "nim_widget.naming",
+        "nim_widget.request",
+        "nim_widget.facts",
+        "nim_widget.catalog",
+        "nim_widget.manifests",
+        "nim_widget.cluster",
+        "nim_widget.deploy",
+        "nim_widget.lifecycle",
+        "nim_widget.ui",
+        "nim_widget.demo",
+        "nim_widget.app",
+        "nim_widget.cli",
+    ),
 }
 
 # third-party libraries that belong to one layer only
