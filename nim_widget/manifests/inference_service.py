@@ -81,7 +81,9 @@ def inference_service_for_update(
 ) -> dict[str, Any]:
     """The full body to PUT over a live InferenceService (the wizard's edit: the existing object with
     the recomputed fields). Fields we own follow the request, others (args, timeout, the stop
-    annotation, the visibility label) are kept; status and managedFields are left to the server."""
+    annotation, the visibility label) are kept; status and managedFields are left to the server.
+    A live `enable-auth` annotation is kept too: token authentication is switched on by model access
+    (lifecycle.access), which the request does not carry, so an edit must not quietly switch it off."""
     result = copy.deepcopy(dict(existing))
     result.pop("status", None)
     metadata = result.setdefault("metadata", {})
@@ -91,7 +93,10 @@ def inference_service_for_update(
     if hardware.PROFILE_NAME not in wanted_metadata["annotations"]:
         for key in hardware.PROFILE_ANNOTATIONS:
             annotations.pop(key, None)
+    live_auth = annotations.get(ENABLE_AUTH)
     annotations.update(wanted_metadata["annotations"])
+    if live_auth is not None:
+        annotations[ENABLE_AUTH] = live_auth
     metadata["annotations"] = annotations
     metadata["labels"] = {**(metadata.get("labels") or {}), **wanted_metadata["labels"]}
 

@@ -160,3 +160,16 @@ def test_custom_resources_replace_the_profile_and_keep_only_what_was_typed(overw
     }
     assert "tolerations" not in predictor and "nodeSelector" not in predictor
     assert service.summary.endswith("hardware profile none, custom resources")
+
+
+@pytest.mark.parametrize("live", ["true", "false"])
+def test_update_keeps_the_live_token_auth_setting(live: str) -> None:
+    from nim_widget.manifests.inference_service import ENABLE_AUTH, inference_service_for_update
+
+    existing = _live("InferenceService")
+    existing["metadata"]["annotations"][ENABLE_AUTH] = live
+    desired = _plan().object("inference_service")
+    assert desired is not None
+    body = inference_service_for_update(existing=existing, desired=desired.manifest)
+    assert body["metadata"]["annotations"][ENABLE_AUTH] == live
+    assert existing["metadata"]["annotations"][ENABLE_AUTH] == live  # input untouched
