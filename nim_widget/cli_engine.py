@@ -22,34 +22,73 @@ EXIT_BAD_INPUT = 2
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("-f", "--filename", required=True, metavar="SPEC",
-                        help="the deployment spec file (YAML); - reads standard input")
-    parser.add_argument("--update", action="store_true",
-                        help="the deployment exists: update it (PUT guarded by resourceVersion)")
-    parser.add_argument("--overwrite", action="store_true",
-                        help="with --update: replace concurrent changes (JSON patch) instead of failing")
-    parser.add_argument("--kubeconfig", metavar="PATH",
-                        help="kubeconfig file (default: $KUBECONFIG, ~/.kube/config, then in-cluster)")
+    parser.add_argument(
+        "-f",
+        "--filename",
+        required=True,
+        metavar="SPEC",
+        help="the deployment spec file (YAML); - reads standard input",
+    )
+    parser.add_argument(
+        "--update",
+        action="store_true",
+        help="the deployment exists: update it (PUT guarded by resourceVersion)",
+    )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="with --update: replace concurrent changes (JSON patch) instead of failing",
+    )
+    parser.add_argument(
+        "--kubeconfig",
+        metavar="PATH",
+        help="kubeconfig file (default: $KUBECONFIG, ~/.kube/config, then in-cluster)",
+    )
     parser.add_argument("--context", metavar="NAME", help="kubeconfig context (default: the current one)")
 
 
 def register(subparsers: Any) -> None:
     """Add `render` and `deploy` to the `nim-widget` dispatcher."""
     p = subparsers.add_parser(
-        "render", help="print the objects a deploy would write (YAML, secrets redacted)",
+        "render",
+        help="print the objects a deploy would write (YAML, secrets redacted)",
         description="Read the template and catalog from the cluster and print, as multi-document YAML, "
-                    "exactly what `nim-widget deploy` would write. Nothing is written.")
+        "exactly what `nim-widget deploy` would write. Nothing is written.",
+    )
     _common(p)
     p.set_defaults(func=cmd_render)
 
     p = subparsers.add_parser(
-        "deploy", help="deploy a NIM model from a spec file",
+        "deploy",
+        help="deploy a NIM model from a spec file",
         description="Run the 12 deployment steps, printing one line per step event. Every write is "
-                    "dry-run first; a failure after the first write undoes this run's writes.")
+        "dry-run first; a failure after the first write undoes this run's writes.",
+    )
     _common(p)
-    p.add_argument("--dry-run", action="store_true",
-                   help="let the cluster check every write (dryRun=All) without storing anything")
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="let the cluster check every write (dryRun=All) without storing anything",
+    )
+    p.add_argument(
+        "--wait",
+        action="store_true",
+        help="after deploying, follow the deployment until it is ready or has failed",
+    )
+    p.add_argument(
+        "--timeout",
+        type=_timeout,
+        default=1800.0,
+        metavar="S",
+        help="with --wait: give up after S seconds (default 1800; big models are slow)",
+    )
     p.set_defaults(func=cmd_deploy)
+
+
+def _timeout(text: str) -> float:
+    from nim_widget.cli_lifecycle import seconds_argument
+
+    return seconds_argument(text)
 
 
 def _load(path: str, stdin: TextIO) -> DeploymentRequest:
@@ -63,7 +102,9 @@ def _load(path: str, stdin: TextIO) -> DeploymentRequest:
 def _report(error: NimWidgetError, out: TextIO) -> int:
     print(f"Error: {error}", file=out)
     for field, message in error.causes.items():
-        if message not in error.detail:
+        # Bad input names its spec key even when the sentence above already said it: the author of
+        # a spec file needs to know which line to fix (`model:`), as the spec-file problems do.
+        if error.bad_input or message not in error.detail:
             print(f"  {field or 'object'}: {message}", file=out)
     return EXIT_BAD_INPUT if error.bad_input else EXIT_REFUSED
 
@@ -82,8 +123,13 @@ def _check_flags(args: argparse.Namespace, out: TextIO) -> bool:
     return True
 
 
-def cmd_render(args: argparse.Namespace, *, stdout: TextIO | None = None, stderr: TextIO | None = None,
-               stdin: TextIO | None = None) -> int:
+def cmd_render(
+    args: argparse.Namespace,
+    *,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+    stdin: TextIO | None = None,
+) -> int:
     from nim_widget.cluster.api import Api
     from nim_widget.cluster.connect import connect
     from nim_widget.cluster.discovery import gather
@@ -104,7 +150,8 @@ def cmd_render(args: argparse.Namespace, *, stdout: TextIO | None = None, stderr
             api = Api(api_client=connection.api_client)
             facts = gather(api=api, project=request.project)
             failure = validation_error(
-                errors=validate_against_facts(request=request, facts=facts, update=args.update), facts=facts)
+                errors=validate_against_facts(request=request, facts=facts, update=args.update), facts=facts
+            )
             if failure is not None:
                 raise failure
             plan = assemble(request=request, facts=facts, update=args.update, overwrite=args.overwrite)
@@ -114,8 +161,13 @@ def cmd_render(args: argparse.Namespace, *, stdout: TextIO | None = None, stderr
     return EXIT_OK
 
 
-def cmd_deploy(args: argparse.Namespace, *, stdout: TextIO | None = None, stderr: TextIO | None = None,
-               stdin: TextIO | None = None) -> int:
+def cmd_deploy(
+    args: argparse.Namespace,
+    *,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+    stdin: TextIO | None = None,
+) -> int:
     from nim_widget.cluster.api import Api
     from nim_widget.cluster.connect import connect
     from nim_widget.cluster.errors import NimWidgetError
@@ -140,9 +192,21 @@ def cmd_deploy(args: argparse.Namespace, *, stdout: TextIO | None = None, stderr
     try:
         with connect(kubeconfig=args.kubeconfig, context=args.context) as connection:
             api = Api(api_client=connection.api_client)
-            result = deploy(api=api, request=request, on_event=show, dry_run=args.dry_run,
-                            update=args.update, overwrite=args.overwrite)
+            result = deploy(
+                api=api,
+                request=request,
+                on_event=show,
+                dry_run=args.dry_run,
+                update=args.update,
+                overwrite=args.overwrite,
+            )
+            print(result.summary(), file=stdout, flush=True)
+            if getattr(args, "wait", False) and not args.dry_run:
+                from nim_widget.cli_lifecycle import wait_for_ready
+
+                return wait_for_ready(
+                    api=api, namespace=request.project, name=request.name, timeout=args.timeout
+                )
     except NimWidgetError as error:
         return _report(error, stderr)
-    print(result.summary(), file=stdout)
     return EXIT_OK

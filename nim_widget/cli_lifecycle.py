@@ -233,6 +233,36 @@ def _print_access(api: Api, namespace: str, name: str, *, reveal: bool) -> None:
     print("  " + info.curl(reveal=reveal).replace("\n", "\n  "))
 
 
+def seconds_argument(text: str) -> float:
+    """The `--timeout S` type of `status --wait` and `deploy --wait`."""
+    return _seconds(text)
+
+
+def wait_for_ready(
+    *, api: Api, namespace: str, name: str, timeout: float, output: str = "text", show_token: bool = False
+) -> int:
+    """Follow a deployment to ready or failure, one line per stage; shared by `status --wait` and
+    `deploy --wait` so both speak the same words. Returns the command's exit code."""
+
+    def show(progress: readiness.Progress) -> None:
+        if output == "json":
+            print(json.dumps(progress.to_dict()), flush=True)
+        else:
+            print(_progress_line(progress), flush=True)
+
+    result = readiness.follow(api=api, namespace=namespace, name=name, on_progress=show, timeout=timeout)
+    if result.timed_out:
+        print(f"Error: {result.message}", file=sys.stderr)
+        return EXIT_REFUSED
+    if result.ready:
+        if output == "text":
+            _print_access(api, namespace, name, reveal=show_token)
+        return EXIT_OK
+    if result.progress.detail and result.progress.detail not in result.progress.message:
+        print(f"  cluster says: {result.progress.detail}", file=sys.stderr)
+    return EXIT_REFUSED
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     def body(api: Api, namespace: str) -> int:
         if not args.wait:
@@ -247,26 +277,14 @@ def cmd_status(args: argparse.Namespace) -> int:
                 _print_access(api, namespace, args.name, reveal=args.show_token)
             return EXIT_OK
         listing.get_deployment(api=api, namespace=namespace, name=args.name)  # NotFound before waiting
-
-        def show(progress: readiness.Progress) -> None:
-            if args.output == "json":
-                print(json.dumps(progress.to_dict()), flush=True)
-            else:
-                print(_progress_line(progress), flush=True)
-
-        result = readiness.follow(
-            api=api, namespace=namespace, name=args.name, on_progress=show, timeout=args.timeout
+        return wait_for_ready(
+            api=api,
+            namespace=namespace,
+            name=args.name,
+            timeout=args.timeout,
+            output=args.output,
+            show_token=args.show_token,
         )
-        if result.timed_out:
-            print(f"Error: {result.message}", file=sys.stderr)
-            return EXIT_REFUSED
-        if result.ready:
-            if args.output == "text":
-                _print_access(api, namespace, args.name, reveal=args.show_token)
-            return EXIT_OK
-        if result.progress.detail and result.progress.detail not in result.progress.message:
-            print(f"  cluster says: {result.progress.detail}", file=sys.stderr)
-        return EXIT_REFUSED
 
     return _run(args, body)
 

@@ -6,6 +6,7 @@ whole thing against a `nim-widget sandbox` subprocess, as a user would.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -222,3 +223,43 @@ def test_render_and_deploy_against_a_nim_widget_sandbox_process(sandbox_process:
     assert "4 created" in deployed.stdout
     again = nim_widget("render", "-f", spec_file, "--kubeconfig", sandbox_process)
     assert again.returncode == 1 and "already exists" in again.stderr
+
+
+def test_deploy_wait_follows_the_deployment_until_it_is_ready(
+    sandbox: Sandbox, kubeconfig: str, spec_file: str
+) -> None:
+    """The sandbox runs on a fake clock: the test moves it along while the CLI process waits."""
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "nim_widget",
+            "deploy",
+            "-f",
+            spec_file,
+            "--kubeconfig",
+            kubeconfig,
+            "--wait",
+            "--timeout",
+            "600",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = 1_000  # advances of the fake clock, each a few fake seconds
+        while process.poll() is None and deadline:
+            sandbox.clock.advance(2)
+            deadline -= 1
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=0.05)
+        out, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, err
+    assert "Traceback" not in err
+    lines = out.splitlines()
+    assert any("Ready" in line or "ready" in line for line in lines), out
+    assert "Endpoint: http://llama-31-8b-predictor.demo.svc.cluster.local" in out
