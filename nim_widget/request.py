@@ -44,6 +44,12 @@ ENV_VALUE_MAX_LENGTH = 8192
 DISPLAY_NAME_MAX_LENGTH = 256
 DESCRIPTION_MAX_LENGTH = 4096
 SPEC_MAX_BYTES = 1024 * 1024
+SPEC_MAX_NESTING = 32  # a deployment spec nests four levels; see _flow_depth
+QUANTITY_MAX = 2**63 - 1  # Kubernetes caps every quantity's magnitude here
+STORAGE_SIZE_LIMIT = 2**63  # 8Ei: a PVC request must stay below it
+QUANTITY_TEXT_MAX_LENGTH = 64
+QUANTITY_MAX_EXPONENT = 30  # 1e30 is already far beyond QUANTITY_MAX; larger ones are not even computed
+_EXPONENT_RE = re.compile(r"[eE][+-]?(?P<digits>\d+)$")
 
 ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 MSG_ENV_NAME = (
@@ -129,13 +135,34 @@ class EnvVar(_Model):
         return text
 
 
+def _bounded_quantity(value: str | int | float, *, what: str) -> Quantity:
+    """`Quantity.parse` behind the limits Kubernetes itself has, checked before any arithmetic.
+
+    Quantities are exact fractions, so `1e99999999` would make the parser compute a 100-million-digit
+    power (minutes of CPU for one keystroke in the wizard or one line of a spec file), and a
+    5000-digit number trips Python's int-conversion guard with a message about `sys`. Kubernetes
+    caps every quantity at 2^63-1, so anything with a longer text or a larger exponent cannot be
+    meant: both are refused here with a sentence. Callers judge the magnitude in their own words.
+    """
+    text = (repr(value) if isinstance(value, float) else str(value)).strip()
+    shown = text if len(text) <= 24 else f"{text[:20]}..."
+    if len(text) > QUANTITY_TEXT_MAX_LENGTH:
+        raise _fail(f'"{shown}" is too long for {what} (at most {QUANTITY_TEXT_MAX_LENGTH} characters)')
+    exponent = _EXPONENT_RE.search(text)
+    if exponent is not None and int(exponent["digits"]) > QUANTITY_MAX_EXPONENT:
+        raise _fail(f'"{shown}" has too large an exponent for {what} (Kubernetes quantities stop at 2^63-1)')
+    return Quantity.parse(value)
+
+
 def _quantity_text(value: object) -> str:
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise _fail("Must be a quantity such as 4, 500m or 16Gi")
     try:
-        quantity = Quantity.parse(value)
+        quantity = _bounded_quantity(value, what="a quantity")
     except QuantityError:
         raise _fail(f'"{value}" is not a quantity (examples: 4, 500m, 16Gi)') from None
+    if quantity.value > QUANTITY_MAX:
+        raise _fail(f'"{value}" is too large: Kubernetes quantities stop at 2^63-1')
     if quantity.value < 0:
         raise _fail("Must not be negative")
     return quantity.text
@@ -252,7 +279,7 @@ def _storage_size(value: object) -> str:
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise _fail("Size must be a quantity such as 50Gi or 1Ti")
     try:
-        quantity = Quantity.parse(value)
+        quantity = _bounded_quantity(value, what="a size")
     except QuantityError:
         raise _fail(
             f'"{value}" is not a size: use a number and a unit such as 50Gi or 1Ti (units are case-sensitive)'
@@ -261,6 +288,8 @@ def _storage_size(value: object) -> str:
         raise _fail(f"Add a unit to the size, e.g. {quantity.text}Gi")
     if quantity < GIBIBYTE:
         raise _fail("Storage size must be at least 1 GiB")
+    if quantity.value >= STORAGE_SIZE_LIMIT:
+        raise _fail("Storage size must be less than 8Ei, the largest quantity Kubernetes can store")
     return quantity.text
 
 
@@ -470,7 +499,7 @@ class DeploymentRequest(_Model):
         message = f"Replicas must be a whole number from 1 to {MAX_REPLICAS}"
         if isinstance(value, bool):
             raise _fail(message)
-        if isinstance(value, str) and re.fullmatch(r"\s*\d+\s*", value):
+        if isinstance(value, str) and re.fullmatch(r"\s*\d{1,9}\s*", value):  # longer is never 1-99
             value = int(value)
         if not isinstance(value, int) or not 1 <= value <= MAX_REPLICAS:
             raise _fail(message)
@@ -644,7 +673,33 @@ _SpecLoader.yaml_implicit_resolvers = {
 }
 
 
+def _flow_depth(text: str, *, limit: int) -> int:
+    """How deep `[` and `{` nest, counted on the raw text and stopping once past `limit`.
+
+    PyYAML's pure-Python scanner keeps a possible simple key per open flow collection and revisits
+    all of them for every token, so `[[[[...` 50,000 deep takes minutes to scan before its composer
+    (which recurses) would fail. Quotes and comments are deliberately not parsed: brackets inside
+    them only make the count larger, which can refuse an absurd file but never let a deep one through.
+    """
+    if text.count("[") + text.count("{") <= limit:
+        return 0
+    depth = deepest = 0
+    for char in text:
+        if char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > limit:
+                break
+        elif char in "]}" and depth:
+            depth -= 1
+    return deepest
+
+
 def _parse_yaml(text: str) -> object:
+    if _flow_depth(text, limit=SPEC_MAX_NESTING) > SPEC_MAX_NESTING:
+        raise SpecError(
+            {"": f"The spec file is nested too deeply (more than {SPEC_MAX_NESTING} levels of [ or {{)"}
+        )
     try:
         for event in yaml.parse(text, Loader=_SpecLoader):
             if isinstance(event, yaml.AliasEvent):
@@ -656,6 +711,8 @@ def _parse_yaml(text: str) -> object:
         raise SpecError({"": f"The spec file is not valid YAML: {_yaml_problem(exc)}"}) from None
     except yaml.YAMLError as exc:
         raise SpecError({"": f"The spec file is not valid YAML: {_yaml_problem(exc)}"}) from None
+    except RecursionError:  # PyYAML composes recursively: block mappings ~1000 deep exhaust the stack
+        raise SpecError({"": "The spec file is nested too deeply to be a deployment spec"}) from None
 
 
 def _yaml_problem(exc: yaml.YAMLError) -> str:
