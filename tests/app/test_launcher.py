@@ -121,7 +121,7 @@ def test_the_app_notebook_is_found_and_the_packaged_copy_matches_the_checkout() 
     assert app.find_app_notebook() == REPO / "notebooks" / "app.ipynb"
     packaged = REPO / "nim_widget" / "notebooks" / "app.ipynb"
     assert packaged.read_bytes() == (REPO / "notebooks" / "app.ipynb").read_bytes(), (
-        "run tests/notebooks/refresh_notebooks.py notebooks/app.ipynb to refresh the packaged copy"
+        "run tests/notebooks/sync_notebooks.py to refresh the packaged copy"
     )
 
 
