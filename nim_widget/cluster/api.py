@@ -28,14 +28,18 @@ from kubernetes import client
 from kubernetes.client.exceptions import ApiException, OpenApiException
 
 from nim_widget.cluster.errors import (
+    AlreadyExists,
     BadRequest,
+    Conflict,
     NimWidgetError,
     NotFound,
     ObjectRef,
     Unavailable,
+    already_exists_detail,
     error_from_status,
     error_from_transport,
 )
+from nim_widget.cluster.retry import RetryPolicy, Transience, classify, retry_after
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +61,10 @@ SERVER_MANAGED_METADATA = (
     "ownerReferences",
 )
 
-_RETRYABLE_STATUS = frozenset({429, 503, 504})
-_MAX_BACKOFF = 4.0
-_MAX_RETRY_AFTER = 10.0
+# The annotation that lets a create whose answer was lost be recognised as ours (see `Api.create`).
+RUN_ANNOTATION = "nim-widget/deploy-run"
+
+Confirm = Callable[[], "dict[str, Any] | None"]
 
 
 @dataclass(frozen=True)
@@ -105,14 +110,28 @@ _KINDS: dict[tuple[str, str], KindInfo] = {
         _core("ServiceAccount", "serviceaccounts", "service_account"),
         _core("Pod", "pods", "pod"),
         _core("Event", "events", "event"),
-        KindInfo("storage.k8s.io/v1", "StorageClass", "storageclasses", False, client.StorageV1Api,
-                 "storage_class"),
-        KindInfo("rbac.authorization.k8s.io/v1", "Role", "roles", True, client.RbacAuthorizationV1Api,
-                 "role"),
-        KindInfo("rbac.authorization.k8s.io/v1", "RoleBinding", "rolebindings", True,
-                 client.RbacAuthorizationV1Api, "role_binding"),
-        KindInfo("authorization.k8s.io/v1", "SelfSubjectAccessReview", "selfsubjectaccessreviews", False,
-                 client.AuthorizationV1Api, "self_subject_access_review"),
+        KindInfo(
+            "storage.k8s.io/v1", "StorageClass", "storageclasses", False, client.StorageV1Api, "storage_class"
+        ),
+        KindInfo(
+            "rbac.authorization.k8s.io/v1", "Role", "roles", True, client.RbacAuthorizationV1Api, "role"
+        ),
+        KindInfo(
+            "rbac.authorization.k8s.io/v1",
+            "RoleBinding",
+            "rolebindings",
+            True,
+            client.RbacAuthorizationV1Api,
+            "role_binding",
+        ),
+        KindInfo(
+            "authorization.k8s.io/v1",
+            "SelfSubjectAccessReview",
+            "selfsubjectaccessreviews",
+            False,
+            client.AuthorizationV1Api,
+            "self_subject_access_review",
+        ),
         _custom("serving.kserve.io/v1alpha1", "ServingRuntime", "servingruntimes"),
         _custom("serving.kserve.io/v1beta1", "InferenceService", "inferenceservices"),
         _custom("nim.opendatahub.io/v1", "Account", "accounts"),
@@ -187,7 +206,11 @@ class WatchEvent:
 class Api:
     """Verbs over one `ApiClient`; safe to share between the threads of a pool.
 
-    `sleep` is only used between retries of reads; tests pass a recorder instead of waiting.
+    Failures are retried within `policy` (see `cluster.retry`): reads, dry runs and access reviews
+    on throttling, 503/504 and broken connections; real writes only after looking at the object
+    shows the lost attempt did not take effect (see `_call`). `sleep` waits between attempts;
+    tests pass a recorder so the whole fault matrix runs without waiting. `timeout` is
+    (connect, read) seconds for one attempt.
     """
 
     def __init__(
@@ -195,14 +218,14 @@ class Api:
         *,
         api_client: client.ApiClient,
         timeout: tuple[float, float] = (5.0, 30.0),
-        read_retries: int = 3,
+        retries: int = 3,
         backoff: float = 0.25,
+        retry_budget: float = 20.0,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.api_client = api_client
         self._timeout = timeout
-        self._read_retries = read_retries
-        self._backoff = backoff
+        self.policy = RetryPolicy(retries=retries, backoff=backoff, budget=retry_budget)
         self._sleep = sleep
         self._typed: dict[type[Any], Any] = {}
         self._custom = client.CustomObjectsApi(api_client)
@@ -219,7 +242,7 @@ class Api:
     def get(self, *, api_version: str, kind: str, name: str, namespace: str | None = None) -> dict[str, Any]:
         info = kind_info(api_version=api_version, kind=kind)
         call = self._bind("read", info, namespace, name)
-        return self._call("get", ObjectRef(api_version, kind, name, namespace), retry=True, fn=call)
+        return self._call("get", ObjectRef(api_version, kind, name, namespace), idempotent=True, fn=call)
 
     def try_get(
         self, *, api_version: str, kind: str, name: str, namespace: str | None = None
@@ -245,7 +268,9 @@ class Api:
         selectors = {"label_selector": label_selector, "field_selector": field_selector}
         selectors = {k: v for k, v in selectors.items() if v}
         result = self._call(
-            "list", ObjectRef(api_version, kind, "", namespace), retry=True,
+            "list",
+            ObjectRef(api_version, kind, "", namespace),
+            idempotent=True,
             fn=lambda **kw: method(**selectors, **kw),
         )
         items = result.get("items") or []
@@ -270,8 +295,11 @@ class Api:
         ref = ObjectRef(api_version, kind, "", namespace)
         method = self._list_method(info, namespace)
         params: dict[str, Any] = {"watch": True, "timeout_seconds": timeout_seconds}
-        for key, value in (("resource_version", resource_version), ("label_selector", label_selector),
-                           ("field_selector", field_selector)):
+        for key, value in (
+            ("resource_version", resource_version),
+            ("label_selector", label_selector),
+            ("field_selector", field_selector),
+        ):
             if value:
                 params[key] = value
         response = self._open(ref, lambda **kw: method(**params, **kw), read_timeout=timeout_seconds + 5)
@@ -302,16 +330,39 @@ class Api:
     # -- writes ----------------------------------------------------------------------------------
 
     def create(self, *, body: Mapping[str, Any], dry_run: bool = False) -> dict[str, Any]:
+        """POST a new object.
+
+        A create is not idempotent: when its answer is lost (reset, timeout, 503) the object may
+        exist already, and sending it again would fail with AlreadyExists against our own object.
+        A body that carries `RUN_ANNOTATION` (a value unique to one deploy run) can be recognised:
+        the object is read back, and if it carries the same value it is ours and the create
+        succeeded; if it is absent the create is sent again; if it carries another value (or none)
+        it is someone else's and AlreadyExists is raised. Without the annotation the failure is
+        raised as it is: nothing is sent twice blindly.
+        """
         info, ref = self._identify(body)
         plain = dict(body)
         call = self._bind("create", info, ref.namespace)
-        return self._call("create", ref, secrets=_secret_values(info, plain), dry_run=dry_run,
-                          fn=lambda **kw: call(plain, _headers={"Content-Type": JSON}, **kw))
+        marker = _annotation(plain, RUN_ANNOTATION)
+        confirm = (
+            None if dry_run or not marker else functools.partial(self._confirm_create, info, ref, marker)
+        )
+        return self._call(
+            "create",
+            ref,
+            secrets=_secret_values(info, plain),
+            dry_run=dry_run,
+            confirm=confirm,
+            fn=lambda **kw: call(plain, _headers={"Content-Type": JSON}, **kw),
+        )
 
     def replace(
         self, *, body: Mapping[str, Any], resource_version: str | None = None, dry_run: bool = False
     ) -> dict[str, Any]:
-        """PUT the whole object, guarded by its resourceVersion so a concurrent change is a Conflict."""
+        """PUT the whole object, guarded by its resourceVersion so a concurrent change is a Conflict.
+
+        When the answer is lost, the object is read back: still at the resourceVersion we sent means
+        the PUT did not happen (sent again); holding everything we sent means it did."""
         plain = copy.deepcopy(dict(body))
         meta = plain.setdefault("metadata", {})
         if resource_version is not None:
@@ -320,8 +371,15 @@ class Api:
             raise ValueError("replace() needs a resourceVersion; use json_patch() to overwrite")
         info, ref = self._identify(plain)
         call = self._bind("replace", info, ref.namespace, ref.name)
-        return self._call("replace", ref, secrets=_secret_values(info, plain), dry_run=dry_run,
-                          fn=lambda **kw: call(plain, _headers={"Content-Type": JSON}, **kw))
+        confirm = None if dry_run else functools.partial(self._confirm_replace, ref, plain)
+        return self._call(
+            "replace",
+            ref,
+            secrets=_secret_values(info, plain),
+            dry_run=dry_run,
+            confirm=confirm,
+            fn=lambda **kw: call(plain, _headers={"Content-Type": JSON}, **kw),
+        )
 
     def json_patch(
         self, *, old: Mapping[str, Any], new: Mapping[str, Any], dry_run: bool = False
@@ -332,8 +390,12 @@ class Api:
             return copy.deepcopy(dict(old))
         _, ref = self._identify(new)
         return self.patch_ops(
-            api_version=ref.api_version, kind=ref.kind, name=ref.name, namespace=ref.namespace,
-            ops=ops, dry_run=dry_run,
+            api_version=ref.api_version,
+            kind=ref.kind,
+            name=ref.name,
+            namespace=ref.namespace,
+            ops=ops,
+            dry_run=dry_run,
         )
 
     def patch_ops(
@@ -346,8 +408,18 @@ class Api:
         ops: Sequence[Mapping[str, Any]],
         dry_run: bool = False,
     ) -> dict[str, Any]:
-        """RFC 6902 JSON patch, with the content type forced (custom objects default to merge patch)."""
-        return self._patch(api_version, kind, name, namespace, [dict(op) for op in ops], JSON_PATCH, dry_run)
+        """RFC 6902 JSON patch, with the content type forced (custom objects default to merge patch).
+
+        After a lost answer the patch is applied to the live object locally: if that changes
+        nothing, it was applied; if it cannot apply, the outcome cannot be told and the failure
+        is raised; otherwise it is sent again."""
+        body = [dict(op) for op in ops]
+
+        def applied(live: dict[str, Any]) -> dict[str, Any]:
+            result: dict[str, Any] = jsonpatch.apply_patch(live, body)
+            return result
+
+        return self._patch(api_version, kind, name, namespace, body, JSON_PATCH, dry_run, applied)
 
     def merge_patch(
         self,
@@ -360,7 +432,10 @@ class Api:
         dry_run: bool = False,
     ) -> dict[str, Any]:
         """RFC 7386 merge patch (`None` deletes a key)."""
-        return self._patch(api_version, kind, name, namespace, dict(patch), MERGE_PATCH, dry_run)
+        body = dict(patch)
+        return self._patch(
+            api_version, kind, name, namespace, body, MERGE_PATCH, dry_run, lambda live: _merged(live, body)
+        )
 
     def delete(
         self,
@@ -372,10 +447,18 @@ class Api:
         dry_run: bool = False,
         propagation_policy: str = "Background",
     ) -> dict[str, Any]:
+        """DELETE; after a lost answer, an object that is gone or terminating was deleted."""
         info = kind_info(api_version=api_version, kind=kind)
+        ref = ObjectRef(api_version, kind, name, namespace)
         call = self._bind("delete", info, namespace, name)
-        return self._call("delete", ObjectRef(api_version, kind, name, namespace), dry_run=dry_run,
-                          fn=lambda **kw: call(propagation_policy=propagation_policy, **kw))
+        confirm = None if dry_run else functools.partial(self._confirm_delete, ref)
+        return self._call(
+            "delete",
+            ref,
+            dry_run=dry_run,
+            confirm=confirm,
+            fn=lambda **kw: call(propagation_policy=propagation_policy, **kw),
+        )
 
     def can_i(
         self,
@@ -397,8 +480,75 @@ class Api:
             "kind": "SelfSubjectAccessReview",
             "spec": {"resourceAttributes": attrs},
         }
-        result = self.create(body=body)
+        info, ref = self._identify(body)
+        call = self._bind("create", info, None)
+        # A review stores nothing: asking again is harmless, so it is retried like a read. It goes
+        # with dryRun=All (the API server answers a review the same way), so audit and request logs
+        # that count writes see it for what it is: a question, not a change.
+        result = self._call(
+            "create",
+            ref,
+            idempotent=True,
+            dry_run=True,
+            fn=lambda **kw: call(body, _headers={"Content-Type": JSON}, **kw),
+        )
         return bool((result.get("status") or {}).get("allowed"))
+
+    # -- telling whether a write whose answer was lost took effect -------------------------------
+
+    def _live(self, ref: ObjectRef) -> dict[str, Any] | None:
+        return self.try_get(
+            api_version=ref.api_version, kind=ref.kind, name=ref.name, namespace=ref.namespace
+        )
+
+    def _confirm_create(self, info: KindInfo, ref: ObjectRef, marker: str) -> dict[str, Any] | None:
+        live = self._live(ref)
+        if live is None:
+            return None
+        if _annotation(live, RUN_ANNOTATION) == marker:
+            return live
+        raise AlreadyExists(
+            detail=already_exists_detail(resource=info.plural, display_name=ref.name), obj=ref, status=409
+        )
+
+    def _confirm_replace(self, ref: ObjectRef, sent: Mapping[str, Any]) -> dict[str, Any] | None:
+        live = self._live(ref)
+        if live is None:
+            raise NotFound(detail=f"{ref} was deleted while it was being updated.", obj=ref, status=404)
+        if covers(live=strip_server_fields(live), wanted=strip_server_fields(sent)):
+            return live
+        if _rv(live) == _rv(sent):
+            return None
+        raise Conflict(
+            detail=f"{ref} was changed by someone else while our update was on its way.", obj=ref, status=409
+        )
+
+    def _confirm_delete(self, ref: ObjectRef) -> dict[str, Any] | None:
+        live = self._live(ref)
+        if live is None or (live.get("metadata") or {}).get("deletionTimestamp"):
+            return {
+                "kind": "Status",
+                "apiVersion": "v1",
+                "status": "Success",
+                "details": {"name": ref.name, "kind": ref.kind},
+            }
+        return None
+
+    def _confirm_patch(
+        self, ref: ObjectRef, apply: Callable[[dict[str, Any]], dict[str, Any]]
+    ) -> dict[str, Any] | None:
+        live = self._live(ref)
+        if live is None:
+            raise NotFound(detail=f"{ref} was deleted while it was being changed.", obj=ref, status=404)
+        try:
+            again = apply(copy.deepcopy(live))
+        except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException):
+            raise Unavailable(
+                detail=f"The answer to a change of {ref} was lost and the change can no longer "
+                "be applied to it; check the object.",
+                obj=ref,
+            ) from None
+        return live if again == live else None
 
     # -- plumbing --------------------------------------------------------------------------------
 
@@ -411,12 +561,20 @@ class Api:
         body: Any,
         content_type: str,
         dry_run: bool,
+        apply: Callable[[dict[str, Any]], dict[str, Any]],
     ) -> dict[str, Any]:
         info = kind_info(api_version=api_version, kind=kind)
+        ref = ObjectRef(api_version, kind, name, namespace)
         call = self._bind("patch", info, namespace, name)
-        return self._call("patch", ObjectRef(api_version, kind, name, namespace),
-                          secrets=_secret_values(info, body), dry_run=dry_run,
-                          fn=lambda **kw: call(body, _content_type=content_type, **kw))
+        confirm = None if dry_run else functools.partial(self._confirm_patch, ref, apply)
+        return self._call(
+            "patch",
+            ref,
+            secrets=_secret_values(info, body),
+            dry_run=dry_run,
+            confirm=confirm,
+            fn=lambda **kw: call(body, _content_type=content_type, **kw),
+        )
 
     @staticmethod
     def _identify(body: Mapping[str, Any]) -> tuple[KindInfo, ObjectRef]:
@@ -458,8 +616,9 @@ class Api:
     def _list_method(self, info: KindInfo, namespace: str | None) -> Any:
         if info.namespaced and namespace is None:
             if info.api_class is None:
-                return functools.partial(self._custom.list_cluster_custom_object, info.group, info.version,
-                                         info.plural)
+                return functools.partial(
+                    self._custom.list_cluster_custom_object, info.group, info.version, info.plural
+                )
             return getattr(self._api(info), f"list_{info.stem}_for_all_namespaces")
         return self._bind("list", info, namespace)
 
@@ -478,11 +637,59 @@ class Api:
         self, exc: ApiException, ref: ObjectRef, secrets: Iterable[str]
     ) -> NimWidgetError:
         if not exc.status:
-            return Unavailable(detail=f"Could not reach the cluster at {self.server}: "
-                                      f"{str(exc.reason or 'TLS error').splitlines()[0]}.", obj=ref)
+            return Unavailable(
+                detail=f"Could not reach the cluster at {self.server}: "
+                f"{str(exc.reason or 'TLS error').splitlines()[0]}.",
+                obj=ref,
+            )
         headers = dict(exc.headers or {})
-        return error_from_status(code=int(exc.status), body=exc.body, reason_phrase=str(exc.reason or ""),
-                                 headers=headers, obj=ref, secrets=secrets)
+        error = error_from_status(
+            code=int(exc.status),
+            body=exc.body,
+            reason_phrase=str(exc.reason or ""),
+            headers=headers,
+            obj=ref,
+            secrets=secrets,
+        )
+        error.retry_after = retry_after(headers=headers, status=_status_of(exc.body))
+        return error
+
+    def _once(
+        self,
+        verb: str,
+        ref: ObjectRef,
+        fn: Callable[..., Any],
+        extra: Mapping[str, Any],
+        secrets: tuple[str, ...],
+    ) -> dict[str, Any] | NimWidgetError:
+        """One attempt: the parsed answer, or our error (never the client's exception)."""
+        try:
+            response = fn(**extra)
+            try:
+                raw = response.data
+            finally:
+                response.release_conn()
+        except ApiException as exc:
+            return self._from_api_exception(exc, ref, secrets)
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            return error_from_transport(error=exc, server=self.server, obj=ref)
+        except pydantic.ValidationError as exc:
+            problems = exc.errors(include_input=False, include_url=False)
+            fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in problems)
+            return BadRequest("Malformed object", f"{ref} has fields of the wrong type: {fields}.", obj=ref)
+        except OpenApiException as exc:
+            return BadRequest("Malformed request", f"{ref}: {type(exc).__name__}.", obj=ref)
+        try:
+            parsed = json.loads(raw) if raw else {}
+        except ValueError:
+            parsed = None
+        if not isinstance(parsed, dict):
+            return Unavailable(
+                detail=f"The cluster at {self.server} answered {verb} {ref} "
+                "with something that is not a Kubernetes object.",
+                obj=ref,
+            )
+        return parsed
 
     def _call(
         self,
@@ -490,61 +697,67 @@ class Api:
         ref: ObjectRef,
         *,
         fn: Callable[..., Any],
-        retry: bool = False,
+        idempotent: bool = False,
+        confirm: Confirm | None = None,
         dry_run: bool = False,
         secrets: Iterable[str] = (),
     ) -> dict[str, Any]:
-        """Run one request. Reads are retried on throttling and broken connections; writes never are,
-        because a write whose answer was lost may well have happened."""
+        """Run one request within the retry policy.
+
+        Requests without side effects (reads, dry runs, access reviews) are sent again after a
+        429, 503, 504 or broken connection. A 429 means the server turned the request away, so a
+        write is sent again too. Any other write whose answer was lost is never simply sent again:
+        `confirm` reads the object and returns it when the write took effect, None when it did
+        not (then it is sent again), or raises when someone else's object or change is in the way.
+        A write that cannot be confirmed is not retried. When a write was sent again after a lost
+        answer, an AlreadyExists, Conflict or NotFound may be the first attempt's own doing, so
+        `confirm` decides once more."""
         secret_values = tuple(secrets)
         extra: dict[str, Any] = {"_preload_content": False, "_request_timeout": self._timeout}
         if dry_run:
             extra["dry_run"] = "All"
+        harmless = idempotent or dry_run
         attempt = 0
+        slept = 0.0
+        uncertain = False  # an earlier attempt may have taken effect
         while True:
-            error: NimWidgetError
-            retry_after: float | None = None
-            try:
-                response = fn(**extra)
-                try:
-                    raw = response.data
-                finally:
-                    response.release_conn()
-            except ApiException as exc:
-                error = self._from_api_exception(exc, ref, secret_values)
-                can_retry = retry and exc.status in _RETRYABLE_STATUS
-                retry_after = _retry_after(exc.headers)
-            except (urllib3.exceptions.HTTPError, OSError) as exc:
-                error = error_from_transport(error=exc, server=self.server, obj=ref)
-                can_retry = retry
-            except pydantic.ValidationError as exc:
-                problems = exc.errors(include_input=False, include_url=False)
-                fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in problems)
-                error = BadRequest("Malformed object", f"{ref} has fields of the wrong type: {fields}.",
-                                   obj=ref)
-                can_retry = False
-            except OpenApiException as exc:
-                error = BadRequest("Malformed request", f"{ref}: {type(exc).__name__}.", obj=ref)
-                can_retry = False
-            else:
+            outcome = self._once(verb, ref, fn, extra, secret_values)
+            if not isinstance(outcome, NimWidgetError):
                 log.debug("%s %s%s -> ok", verb, ref, " (dry run)" if dry_run else "")
-                try:
-                    parsed = json.loads(raw) if raw else {}
-                except ValueError:
-                    parsed = None
-                if not isinstance(parsed, dict):
-                    error = Unavailable(detail=f"The cluster at {self.server} answered {verb} {ref} "
-                                               "with something that is not a Kubernetes object.", obj=ref)
-                    raise error
-                return parsed
+                return outcome
+            error = outcome
             log.debug("%s %s%s -> %s", verb, ref, " (dry run)" if dry_run else "", error.title)
-            if not can_retry or attempt >= self._read_retries:
+            if uncertain and confirm is not None and isinstance(error, AlreadyExists | Conflict | NotFound):
+                found = self._confirmed(confirm, error)
+                if found is not None:
+                    return found
                 raise error
-            delay = min(self._backoff * (2**attempt), _MAX_BACKOFF)
-            if retry_after is not None:
-                delay = min(max(delay, retry_after), _MAX_RETRY_AFTER)
+            transience = classify(error)
+            if transience is Transience.FINAL:
+                raise error
+            if transience is Transience.UNKNOWN and not harmless:
+                if confirm is None:
+                    raise error
+                found = self._confirmed(confirm, error)
+                if found is not None:
+                    return found
+                uncertain = True
+            delay = self.policy.delay(attempt=attempt, retry_after=error.retry_after)
+            if not self.policy.allows(attempt=attempt, slept=slept, delay=delay):
+                raise error
             attempt += 1
+            slept += delay
             self._sleep(delay)
+
+    @staticmethod
+    def _confirmed(confirm: Confirm, error: NimWidgetError) -> dict[str, Any] | None:
+        """`confirm()`, except that failing to read the object leaves the original failure standing."""
+        try:
+            return confirm()
+        except (AlreadyExists, Conflict, NotFound, BadRequest):
+            raise
+        except NimWidgetError:
+            raise error from None
 
 
 def _stream_lines(response: Any) -> Iterator[bytes]:
@@ -559,13 +772,49 @@ def _stream_lines(response: Any) -> Iterator[bytes]:
         yield buffer
 
 
-def _retry_after(headers: Any) -> float | None:
-    if not headers:
-        return None
-    value = headers.get("Retry-After") if hasattr(headers, "get") else None
-    if value is None:
+def _status_of(body: Any) -> dict[str, Any] | None:
+    if not body:
         return None
     try:
-        return max(0.0, float(value))
-    except (TypeError, ValueError):
+        parsed = json.loads(body)
+    except (ValueError, TypeError):
         return None
+    return parsed if isinstance(parsed, dict) else None
+
+
+def _annotation(obj: Mapping[str, Any], key: str) -> str | None:
+    value = ((obj.get("metadata") or {}).get("annotations") or {}).get(key)
+    return str(value) if value is not None else None
+
+
+def _rv(obj: Mapping[str, Any]) -> str:
+    return str((obj.get("metadata") or {}).get("resourceVersion") or "")
+
+
+def covers(*, live: Any, wanted: Any) -> bool:
+    """Whether `live` holds everything in `wanted`: the server may add defaults (fields, list
+    items' fields) but not change or drop what was sent."""
+    if isinstance(wanted, Mapping):
+        return isinstance(live, Mapping) and all(
+            key in live and covers(live=live[key], wanted=value) for key, value in wanted.items()
+        )
+    if isinstance(wanted, list):
+        return (
+            isinstance(live, list)
+            and len(live) == len(wanted)
+            and all(covers(live=a, wanted=b) for a, b in zip(live, wanted, strict=True))
+        )
+    return bool(live == wanted)
+
+
+def _merged(target: Any, patch: Any) -> Any:
+    """RFC 7386 applied locally (to tell whether a merge patch is already in place)."""
+    if not isinstance(patch, Mapping):
+        return copy.deepcopy(patch)
+    result = dict(target) if isinstance(target, Mapping) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = _merged(result.get(key), value)
+    return result

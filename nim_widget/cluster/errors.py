@@ -7,6 +7,7 @@ dashboard's wording where it has one, so users of both get the same sentences.
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import socket
@@ -35,6 +36,8 @@ class ObjectRef:
     namespace: str | None = None
 
     def __str__(self) -> str:
+        if not self.name:  # a list
+            return f"{self.kind} list in {self.namespace}" if self.namespace else f"{self.kind} list"
         where = f"{self.namespace}/{self.name}" if self.namespace else self.name
         return f"{self.kind} {where}"
 
@@ -66,6 +69,8 @@ class NimWidgetError(Exception):
         self.status = status
         # Field path -> message, for forms to show next to the field (request or object fields).
         self.causes: dict[str, str] = dict(causes or {})
+        # Seconds the server asked to wait before trying again (429/503), when it said.
+        self.retry_after: float | None = None
         super().__init__(self.__str__())
 
     def __str__(self) -> str:
@@ -168,10 +173,29 @@ class TemplateError(NimWidgetError):
     default_title = "NIM runtime template unavailable"
 
 
+class PreflightFailed(NimWidgetError):
+    """A pre-flight check (step 6) found what would make the deployment fail; nothing was written."""
+
+    default_title = "Pre-flight check failed"
+
+
 class DeployFailed(NimWidgetError):
     """A step failed after writes began; the detail says what was rolled back."""
 
     default_title = "Deployment failed"
+
+
+def in_context(error: NimWidgetError, *, action: str) -> NimWidgetError:
+    """A copy of `error` whose detail ends by saying what was being done, and on which object
+    ("Failed while stopping InferenceService demo/llama."), so a person knows where it broke.
+    Errors about no object in particular (bad input) are returned as they are."""
+    if error.obj is None:
+        return error
+    result = copy.copy(error)
+    sentence = f"Failed while {action} on {error.obj}."
+    if sentence not in result.detail:
+        result.detail = f"{result.detail} {sentence}".strip()
+    return result
 
 
 def dashboard_words(message: str) -> str:
@@ -194,8 +218,7 @@ def already_exists_detail(*, resource: str, display_name: str) -> str:
             "Please choose a different serving runtime name."
         )
     return (
-        f'A resource with the name "{display_name}" already exists. '
-        "Please choose a different resource name."
+        f'A resource with the name "{display_name}" already exists. Please choose a different resource name.'
     )
 
 
@@ -236,8 +259,9 @@ def error_from_status(
     if code == 409 and reason == "AlreadyExists":
         name = str(details.get("name") or (obj.name if obj else ""))
         resource = str(details.get("kind") or "")
-        return AlreadyExists(detail=already_exists_detail(resource=resource, display_name=name), obj=obj,
-                             status=code)
+        return AlreadyExists(
+            detail=already_exists_detail(resource=resource, display_name=name), obj=obj, status=code
+        )
     if code == 409:
         return Conflict(detail=message, obj=obj, status=code)
     if code == 422 or reason == "Invalid":

@@ -5,8 +5,14 @@ see `cluster.discovery`), one dry-run round with every write, then the writes. A
 creates its ServingRuntime alone and only then the rest: two people deploying the same name at the
 same moment would otherwise each win one object and both roll back; with the runtime as the lock,
 exactly one of them proceeds and the other gets the dashboard's "already exists" sentence having
-written nothing. Nothing is written unless every write passed its dry run; once something is written,
-any failure undoes this run's writes (see `rollback`).
+written nothing. Nothing is written unless every write passed its dry run and every pre-flight check
+(see `preflight`, run in the same round as the dry runs); once something is written, any failure undoes
+this run's writes (see `rollback`). A resize of existing storage, which no rollback can undo, is
+written last, after everything else succeeded, so an update ends as the new version or the old one.
+
+Every failure a person sees names the step and the object: the error's detail ends with "Failed at
+step N (title) on Kind namespace/name." (except the dashboard's own AlreadyExists sentence, which
+names the deployment and is kept word for word), and the step's FAILED event carries the same text.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import copy
 import dataclasses
 import logging
 import time
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -29,6 +36,7 @@ from nim_widget.cluster.errors import (
     AlreadyExists,
     Conflict,
     DeployFailed,
+    Forbidden,
     NimWidgetError,
     ObjectRef,
     RequestInvalid,
@@ -36,8 +44,9 @@ from nim_widget.cluster.errors import (
     already_exists_detail,
 )
 from nim_widget.deploy.actions import Write, restart_write, writes_for
+from nim_widget.deploy.preflight import Check, Preflight, refused, summary
 from nim_widget.deploy.rollback import Ledger, roll_back
-from nim_widget.deploy.steps import Step, StepEvent, StepState, event
+from nim_widget.deploy.steps import Step, StepEvent, StepState, event, where
 from nim_widget.deploy.validation import validation_error
 from nim_widget.facts import ClusterFacts, SkippedEntry
 from nim_widget.manifests import Plan, PlannedObject, assemble
@@ -47,7 +56,7 @@ from nim_widget.request import DeploymentRequest, errors_by_field, validate_agai
 log = logging.getLogger(__name__)
 
 OnEvent = Callable[[StepEvent], None]
-_MAX_WORKERS = 12
+_MAX_WORKERS = 24  # dry runs, access reviews and the node list of one round go out together
 _RESOURCE_OF_ROLE = {"inference_service": "inferenceservices", "runtime": "inferenceservices"}
 
 
@@ -75,6 +84,8 @@ class DeployResult:
     plan: Plan = field(repr=False)
     events: tuple[StepEvent, ...] = field(default=(), repr=False)
     skipped: tuple[SkippedEntry, ...] = ()
+    preflight: tuple[Check, ...] = ()
+    run_id: str = ""
 
     @property
     def manifests(self) -> tuple[Mapping[str, Any], ...]:
@@ -100,7 +111,10 @@ class _Events:
         self.events: list[StepEvent] = []
 
     def __call__(
-        self, step: int, state: StepState, detail: str = "",
+        self,
+        step: int,
+        state: StepState,
+        detail: str = "",
         manifests: Sequence[Mapping[str, Any]] = (),
     ) -> None:
         duration = None
@@ -123,7 +137,12 @@ def _ref(obj: PlannedObject) -> ObjectRef:
 
 class _Run:
     def __init__(
-        self, *, api: Api, request: DeploymentRequest, emit: _Events, pool: ThreadPoolExecutor,
+        self,
+        *,
+        api: Api,
+        request: DeploymentRequest,
+        emit: _Events,
+        pool: ThreadPoolExecutor,
         update: bool,
     ) -> None:
         self.api = api
@@ -140,6 +159,8 @@ class _Run:
         result = copy.copy(error)
         result.step = step
         result.obj = write.ref
+        if isinstance(result, Forbidden):
+            return refused(write=write, error=result)
         if isinstance(error, AlreadyExists):
             resource = _RESOURCE_OF_ROLE.get(write.role, "")
             result.detail = already_exists_detail(resource=resource, display_name=self.request.display_name)
@@ -171,7 +192,8 @@ class _Run:
             else:
                 log.error("unexpected failure in the dry run of %s", write.ref, exc_info=error)
                 failure = failure or DeployFailed(
-                    detail=f"Unexpected {type(error).__name__} in the dry run of {write.ref}.", obj=write.ref)
+                    detail=f"Unexpected {type(error).__name__} in the dry run of {write.ref}.", obj=write.ref
+                )
         if failure is not None:
             raise failure
         return [w for w in writes if w in needed]
@@ -193,16 +215,22 @@ class _Run:
             return self.friendly(write, error, write.step)
         except Exception as error:  # a bug must still end in a rollback, not a half-written deployment
             log.exception("unexpected failure writing %s", write.ref)
-            return DeployFailed(detail=f"Unexpected {type(error).__name__} while writing {write.ref}.",
-                                step=write.step, obj=write.ref)
+            return DeployFailed(
+                detail=f"Unexpected {type(error).__name__} while writing {write.ref}.",
+                step=write.step,
+                obj=write.ref,
+            )
         self.ledger.record(write=write, response=response)
         return None
 
     def write_all(self, writes: list[Write]) -> NimWidgetError | None:
-        """Steps 7-10. The runtime of a new deployment goes first, alone (the lock); then the rest."""
+        """Steps 7-10. The runtime of a new deployment goes first, alone (the lock); then the rest;
+        then what no rollback can undo (growing a volume), once everything else is in place."""
         emit = self.emit
         lock = [w for w in writes if w.role == "runtime" and w.verb == "create"]
-        batches = [b for b in (lock, [w for w in writes if w not in lock]) if b]
+        last = [w for w in writes if not w.reversible]
+        middle = [w for w in writes if w not in lock and w not in last]
+        batches = [b for b in (lock, middle, last) if b]
         remaining: dict[int, list[Write]] = {
             step: [w for w in writes if w.step == step]
             for step in (Step.APPLY, Step.SECRETS_AND_STORAGE, Step.RESIZE_STORAGE)
@@ -231,13 +259,17 @@ class _Run:
                 if error is not None:
                     if failure is None:
                         failure = error
-                        emit(write.step, StepState.FAILED, str(error))
+                        emit(write.step, StepState.FAILED, _said(error))
                     continue
                 done[write.step].append(write)
                 if len(done[write.step]) == len(remaining[write.step]):
                     finished = remaining[write.step]
-                    emit(write.step, StepState.SUCCEEDED, "; ".join(w.describe() for w in finished),
-                         [w.redacted() for w in finished])
+                    emit(
+                        write.step,
+                        StepState.SUCCEEDED,
+                        "; ".join(w.describe() for w in finished),
+                        [w.redacted() for w in finished],
+                    )
             if failure is not None:
                 break
         if failure is not None:
@@ -262,20 +294,27 @@ class _Run:
         if error is None:
             self.emit(Step.RESTART, StepState.SUCCEEDED, f"{write.ref} started again")
         else:
-            self.emit(Step.RESTART, StepState.FAILED, str(error))
+            self.emit(Step.RESTART, StepState.FAILED, _said(error))
         return error
 
     def undo(self, failure: NimWidgetError) -> NimWidgetError:
         if not self.ledger:
             return failure
-        problems = roll_back(api=self.api, ledger=self.ledger,
-                             report=lambda step, state, detail: self.emit(step, state, detail))
+        problems = roll_back(
+            api=self.api,
+            ledger=self.ledger,
+            report=lambda step, state, detail: self.emit(step, state, detail),
+        )
         result = copy.copy(failure)
         if problems:
             result.detail = f"{failure.detail} Could not undo: {'; '.join(problems)}."
         else:
             result.detail = f"{failure.detail} Everything this run wrote was undone."
         return result
+
+    def final(self, failure: NimWidgetError) -> NimWidgetError:
+        """The failure as raised: rolled back if needed, naming the step and the object."""
+        return _located(self.undo(failure))
 
 
 def _nothing_to_do(step: int, update: bool) -> str:
@@ -296,8 +335,24 @@ def _parse_request(request: DeploymentRequest | Mapping[str, Any]) -> Deployment
     raise error
 
 
+def _said(error: NimWidgetError) -> str:
+    """What a FAILED event says: the error, then where it happened."""
+    return str(_located(copy.copy(error)))
+
+
+def _located(error: NimWidgetError) -> NimWidgetError:
+    """Add "Failed at step N (title) on <object>." to an error about a cluster object."""
+    if error.obj is None or error.step is None or isinstance(error, AlreadyExists):
+        return error
+    sentence = where(step=error.step, obj=error.obj)
+    if sentence not in error.detail:
+        error.detail = f"{error.detail} {sentence}".strip()
+    return error
+
+
 def _fail(emit: _Events, step: int, error: NimWidgetError) -> NimWidgetError:
     error.step = step
+    _located(error)
     emit(step, StepState.FAILED, str(error))
     return error
 
@@ -312,6 +367,7 @@ def deploy(
     overwrite: bool = False,
     clock: Clock | None = None,
     dashboard_namespaces: Sequence[str] = DASHBOARD_NAMESPACES,
+    run_id: str | None = None,
 ) -> DeployResult:
     """Deploy (or with `update`, redeploy) a NIM model; raises NimWidgetError on any failure.
 
@@ -319,7 +375,9 @@ def deploy(
     write is checked by the cluster (dryRun=All) and nothing is written. `overwrite` (update only)
     sends JSON patches instead of resourceVersion-guarded PUTs, replacing concurrent changes.
     `clock` stamps the facts (account age, the PVC force-redeploy annotation); tests pass a FakeClock.
+    `run_id` marks the objects this run creates (see `actions`); a random one is drawn when None.
     """
+    run = uuid.uuid4().hex[:16] if run_id is None else run_id
     emit = _Events(on_event)
     for step in Step:
         emit(step, StepState.PENDING)
@@ -354,47 +412,79 @@ def deploy(
         found = validation_error(errors=list(exc.errors), facts=facts)
         assembly_error = found or DeployFailed(detail=str(exc))
         raise _fail(emit, Step.RESOLVE_NAMES, assembly_error) from None
-    emit(Step.RESOLVE_NAMES, StepState.SUCCEEDED,
-         f"model deployment {plan.name}, serving runtime {plan.name}, storage {req.pvc_resource_name}, "
-         f"image {plan.image}")
+    emit(
+        Step.RESOLVE_NAMES,
+        StepState.SUCCEEDED,
+        f"model deployment {plan.name}, serving runtime {plan.name}, storage {req.pvc_resource_name}, "
+        f"image {plan.image}",
+    )
 
     runtime, isvc = plan.object("runtime"), plan.object("inference_service")
     assert runtime is not None and isvc is not None
     emit(Step.SERVING_RUNTIME, StepState.SUCCEEDED, runtime.headline(), [runtime.redacted_manifest()])
     emit(Step.INFERENCE_SERVICE, StepState.SUCCEEDED, isvc.headline(), [isvc.redacted_manifest()])
 
-    writes, unchanged = writes_for(objects=plan.objects)
+    writes, unchanged = writes_for(objects=plan.objects, run_id=run)
     restart = restart_write(inference_service=isvc.existing) if update and isvc.existing else None
     with ThreadPoolExecutor(max_workers=_MAX_WORKERS, thread_name_prefix="nim-deploy") as pool:
-        run = _Run(api=api, request=req, emit=emit, pool=pool, update=update)
+        runner = _Run(api=api, request=req, emit=emit, pool=pool, update=update)
         checked = [*writes, *([restart] if restart else [])]
-        emit(Step.DRY_RUN, StepState.RUNNING, f"{len(checked)} write(s) with dryRun=All")
+        emit(
+            Step.DRY_RUN, StepState.RUNNING, f"{len(checked)} write(s) with dryRun=All, and pre-flight checks"
+        )
+        preflight = Preflight.start(
+            api=api, pool=pool, request=req, facts=facts, plan=plan, writes=checked, update=update
+        )
+        dry_error: NimWidgetError | None = None
         try:
-            checked = run.dry_run(checked) if checked else []
+            checked = runner.dry_run(checked) if checked else []
         except NimWidgetError as error:
-            raise _fail(emit, Step.DRY_RUN, error) from None
-        emit(Step.DRY_RUN, StepState.SUCCEEDED, "the cluster accepts every write" if checked
-             else "nothing to write", [w.redacted() for w in checked])
+            dry_error = error
+        checks, check_error = preflight.finish()
+        emit(Step.DRY_RUN, StepState.RUNNING, summary(checks) + ": " + "; ".join(c.line() for c in checks))
+        failure = check_error or dry_error
+        if failure is not None:  # a failed check explains a refused dry run better than the refusal
+            raise _fail(emit, Step.DRY_RUN, failure) from None
+        emit(
+            Step.DRY_RUN,
+            StepState.SUCCEEDED,
+            ("the cluster accepts every write" if checked else "nothing to write") + "; " + summary(checks),
+            [w.redacted() for w in checked],
+        )
         writes = [w for w in checked if w is not restart]
         if restart is not None and restart not in checked:
             restart = None
 
         if dry_run:
-            for step in (Step.APPLY, Step.SECRETS_AND_STORAGE, Step.RESIZE_STORAGE, Step.WRITE_BATCH,
-                         Step.RESTART):
+            for step in (
+                Step.APPLY,
+                Step.SECRETS_AND_STORAGE,
+                Step.RESIZE_STORAGE,
+                Step.WRITE_BATCH,
+                Step.RESTART,
+            ):
                 emit(step, StepState.SKIPPED, "dry run")
         else:
-            write_error = run.write_all(writes) or run.restart(restart)
+            write_error = runner.write_all(writes) or runner.restart(restart)
             if write_error is not None:
-                raise run.undo(write_error)
+                raise runner.final(write_error)
 
     result = DeployResult(
-        project=plan.project, name=plan.name, display_name=plan.display_name, image=plan.image,
-        pvc_name=req.pvc_resource_name, dry_run=dry_run, update=update,
-        created=tuple(run.ledger.created), updated=tuple(run.ledger.changed),
+        project=plan.project,
+        name=plan.name,
+        display_name=plan.display_name,
+        image=plan.image,
+        pvc_name=req.pvc_resource_name,
+        dry_run=dry_run,
+        update=update,
+        created=tuple(runner.ledger.created),
+        updated=tuple(runner.ledger.changed),
         unchanged=tuple(_ref(o) for o in unchanged),
-        reused=(*(_ref(o) for o in plan.reused), *run.raced),
-        plan=plan.redacted(), skipped=facts.skipped,
+        reused=(*(_ref(o) for o in plan.reused), *runner.raced),
+        plan=plan.redacted(),
+        skipped=facts.skipped,
+        preflight=tuple(checks),
+        run_id=run,
     )
     emit(Step.RESULT, StepState.SUCCEEDED, result.summary(), list(result.manifests))
     return dataclasses.replace(result, events=tuple(emit.events))

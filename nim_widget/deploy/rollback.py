@@ -3,8 +3,11 @@
 The ledger is per object, not per request: an object this run created is deleted however often it
 was written; an object it changed is put back once, from the copy saved before the run, guarded by
 the resourceVersion of this run's last write so a change someone else made since is never
-overwritten. Objects the run did not write (existing secrets, an existing PVC) are never touched.
-A write whose answer was lost may or may not have happened; the ledger asks the cluster.
+overwritten: a PUT carries that resourceVersion, and a JSON patch (the overwrite path) is undone by
+the reverse patch led by a `test` of it. Each undo uses the verb its write used, so the write's dry
+run has already proved the permission the undo needs. Objects the run did not write (existing
+secrets, an existing PVC) are never touched. A write whose answer was lost may or may not have
+happened; the ledger asks the cluster.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from nim_widget.cluster.api import Api, diff_ops, strip_server_fields
+from nim_widget.cluster.api import RUN_ANNOTATION, Api, covers, diff_ops, strip_server_fields
 from nim_widget.cluster.errors import NimWidgetError, NotFound, ObjectRef
 from nim_widget.deploy.actions import Write
 from nim_widget.deploy.steps import StepState
@@ -26,6 +29,13 @@ class _Entry:
     created: bool
     saved: Mapping[str, Any] | None = field(default=None, repr=False)
     resource_version: str | None = None
+    patched: bool = False  # changed by a JSON patch: undone by the reverse patch
+    last: Mapping[str, Any] | None = field(default=None, repr=False)  # the object after our last write
+
+
+def _annotation(obj: Mapping[str, Any], key: str) -> str | None:
+    value = ((obj.get("metadata") or {}).get("annotations") or {}).get(key)
+    return None if value is None else str(value)
 
 
 def _rv(obj: Mapping[str, Any] | None) -> str | None:
@@ -60,21 +70,36 @@ class Ledger:
         with self._lock:
             entry = self._entries.get(write.ref)
             if entry is None:
-                entry = _Entry(step=write.step, created=write.verb == "create", saved=write.existing)
+                entry = _Entry(
+                    step=write.step,
+                    created=write.verb == "create",
+                    saved=write.existing,
+                    patched=write.verb in ("patch", "json_patch"),
+                )
                 self._entries[write.ref] = entry
                 self._order.append(write.ref)
             entry.resource_version = _rv(response) or entry.resource_version
+            entry.last = response
 
     def record_unknown(self, *, api: Api, write: Write) -> None:
-        """The request may have reached the cluster: look, and record it if it did."""
+        """The request may have reached the cluster: look, and record it if it did. A created object
+        counts as ours only when it carries this run's id, so someone else's is never rolled back."""
         try:
-            current = api.try_get(api_version=write.ref.api_version, kind=write.ref.kind,
-                                  name=write.ref.name, namespace=write.ref.namespace)
+            current = api.try_get(
+                api_version=write.ref.api_version,
+                kind=write.ref.kind,
+                name=write.ref.name,
+                namespace=write.ref.namespace,
+            )
         except NimWidgetError:
             return  # cannot tell; the final error says the cluster is unreachable
         if current is None:
             return
-        if write.verb == "create" or not diff_ops(old=current, new=write.manifest):
+        if write.verb == "create":
+            ours = _annotation(current, RUN_ANNOTATION) == _annotation(write.manifest, RUN_ANNOTATION)
+        else:
+            ours = covers(live=strip_server_fields(current), wanted=strip_server_fields(write.manifest))
+        if ours:
             self.record(write=write, response=current)
 
 
@@ -91,12 +116,14 @@ def roll_back(*, api: Api, ledger: Ledger, report: UndoReport) -> list[str]:
                 report(entry.step, StepState.ROLLED_BACK, f"Deleted {ref} (created by this run)")
             elif ref.kind == "PersistentVolumeClaim":
                 problems.append(f"{ref} keeps its new size: volumes cannot shrink")
-                report(entry.step, StepState.FAILED, f"Cannot undo: {ref} keeps its new size "
-                                                     "(volumes cannot shrink)")
+                report(
+                    entry.step,
+                    StepState.FAILED,
+                    f"Cannot undo: {ref} keeps its new size (volumes cannot shrink)",
+                )
             else:
                 assert entry.saved is not None
-                body = strip_server_fields(entry.saved)
-                api.replace(body=body, resource_version=entry.resource_version or _rv(entry.saved))
+                _restore(api, ref, entry)
                 report(entry.step, StepState.ROLLED_BACK, f"Restored {ref} as it was before this run")
         except NotFound:
             report(entry.step, StepState.ROLLED_BACK, f"{ref} is already gone")
@@ -104,3 +131,20 @@ def roll_back(*, api: Api, ledger: Ledger, report: UndoReport) -> list[str]:
             problems.append(f"{ref}: {error}")
             report(entry.step, StepState.FAILED, f"Could not undo the change to {ref}: {error}")
     return problems
+
+
+def _restore(api: Api, ref: ObjectRef, entry: _Entry) -> None:
+    assert entry.saved is not None
+    guard = entry.resource_version or _rv(entry.saved)
+    if entry.patched and entry.last is not None and guard:
+        ops = diff_ops(old=entry.last, new=entry.saved)
+        if ops:
+            api.patch_ops(
+                api_version=ref.api_version,
+                kind=ref.kind,
+                name=ref.name,
+                namespace=ref.namespace,
+                ops=[{"op": "test", "path": "/metadata/resourceVersion", "value": guard}, *ops],
+            )
+        return
+    api.replace(body=strip_server_fields(entry.saved), resource_version=guard)

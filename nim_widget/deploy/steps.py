@@ -88,5 +88,12 @@ def event(
     detail: str = "",
     manifests: tuple[Mapping[str, Any], ...] = (),
 ) -> StepEvent:
-    return StepEvent(step=step, title=STEP_TITLES[step], state=state, duration=duration, detail=detail,
-                     manifests=manifests)
+    return StepEvent(
+        step=step, title=STEP_TITLES[step], state=state, duration=duration, detail=detail, manifests=manifests
+    )
+
+
+def where(*, step: int, obj: object | None = None) -> str:
+    """The sentence that tells a person where a deployment stopped: the step and the object."""
+    place = f"step {step}/12 ({STEP_TITLES[step]})"
+    return f"Failed at {place} on {obj}." if obj is not None else f"Failed at {place}."

@@ -37,14 +37,37 @@ def _detail(causes: dict[str, str], first: Sequence[str]) -> str:
     return f"{lead} Also: {rest}." if lead else f"{rest}."
 
 
+# Lists discovery skipped (usually: not allowed to read) that can explain "not found" for a field.
+_EXPLAINED_BY = {
+    "hardwareProfile": "hardwareprofiles/",
+    "storage.storageClass": "storageclasses",
+    "account": "accounts/",
+}
+
+
+def _explained(causes: dict[str, str], facts: ClusterFacts) -> dict[str, str]:
+    """Add why something may look absent: a list the user could not read names that permission."""
+    result = dict(causes)
+    for field_name, prefix in _EXPLAINED_BY.items():
+        reasons = [
+            f"{s.key.replace('/', ' in ')}: {s.reason}" for s in facts.skipped if s.key.startswith(prefix)
+        ]
+        if field_name in result and reasons:
+            result[field_name] = (
+                f"{_sentence(result[field_name])} Not everything could be read: {'; '.join(reasons)}"
+            )
+    return result
+
+
 def validation_error(*, errors: Sequence[FieldError], facts: ClusterFacts) -> NimWidgetError | None:
     """The most important problem decides the error type; every problem stays in `causes`."""
     if not errors:
         return None
-    causes = field_errors_to_dict(list(errors))
+    causes = _explained(field_errors_to_dict(list(errors)), facts)
     if "project" in causes:
-        return UnknownNameError("Unknown project", _detail(causes, ["project"]), causes=causes,
-                                step=Step.LOAD_TEMPLATE)
+        return UnknownNameError(
+            "Unknown project", _detail(causes, ["project"]), causes=causes, step=Step.LOAD_TEMPLATE
+        )
     if "account" in causes:
         account = facts.account
         if account is None:
@@ -55,7 +78,7 @@ def validation_error(*, errors: Sequence[FieldError], facts: ClusterFacts) -> Ni
             title = NimAccountError.default_title
         detail = _detail(causes, ["account"])
         if detail.startswith(f"{title}: "):  # the rule's message leads with the same heading
-            detail = detail[len(title) + 2:]
+            detail = detail[len(title) + 2 :]
         return NimAccountError(title, detail, causes=causes, step=Step.LOAD_TEMPLATE)
     if "template" in causes:
         return TemplateError(detail=_detail(causes, ["template"]), causes=causes, step=Step.LOAD_TEMPLATE)

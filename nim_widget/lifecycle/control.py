@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from nim_widget.cluster.api import Api
+from nim_widget.cluster.errors import NimWidgetError, in_context
 from nim_widget.lifecycle import kinds as k
 from nim_widget.lifecycle.errors import DeploymentNotFound
 
@@ -51,17 +52,24 @@ def stop_patch(*, stopped: bool, has_annotations: bool = True) -> list[dict[str,
 def set_stopped(
     *, api: Api, namespace: str, name: str, stopped: bool, dry_run: bool = False
 ) -> ControlResult:
-    """Stop (`stopped=True`) or start a deployment; a no-op when it already is in that state."""
-    isvc = api.try_get(api_version=k.IS_API, kind=k.IS_KIND, name=name, namespace=namespace)
-    if isvc is None:
-        raise DeploymentNotFound(namespace=namespace, name=name)
-    if k.is_stopped(isvc) == stopped:
-        return ControlResult(name=name, namespace=namespace, stopped=stopped, changed=False, patch=())
-    ops = stop_patch(stopped=stopped, has_annotations=bool(k.meta(isvc).get("annotations")))
-    api.patch_ops(
-        api_version=k.IS_API, kind=k.IS_KIND, name=name, namespace=namespace, ops=ops, dry_run=dry_run
-    )
-    return ControlResult(name=name, namespace=namespace, stopped=stopped, changed=True, patch=tuple(ops))
+    """Stop (`stopped=True`) or start a deployment; a no-op when it already is in that state.
+    A failure says whether it was the stop or the start, and on which object."""
+    failure: NimWidgetError
+    try:
+        isvc = api.try_get(api_version=k.IS_API, kind=k.IS_KIND, name=name, namespace=namespace)
+        if isvc is None:
+            raise DeploymentNotFound(namespace=namespace, name=name)
+        if k.is_stopped(isvc) == stopped:
+            return ControlResult(name=name, namespace=namespace, stopped=stopped, changed=False, patch=())
+        ops = stop_patch(stopped=stopped, has_annotations=bool(k.meta(isvc).get("annotations")))
+        api.patch_ops(
+            api_version=k.IS_API, kind=k.IS_KIND, name=name, namespace=namespace, ops=ops, dry_run=dry_run
+        )
+    except NimWidgetError as error:
+        failure = in_context(error, action="stopping" if stopped else "starting")
+    else:
+        return ControlResult(name=name, namespace=namespace, stopped=stopped, changed=True, patch=tuple(ops))
+    raise failure
 
 
 def stop(*, api: Api, namespace: str, name: str, dry_run: bool = False) -> ControlResult:

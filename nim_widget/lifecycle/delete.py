@@ -22,7 +22,7 @@ from enum import StrEnum
 from typing import Any
 
 from nim_widget.cluster.api import Api
-from nim_widget.cluster.errors import Forbidden, NimWidgetError, NotFound
+from nim_widget.cluster.errors import Forbidden, NimWidgetError, NotFound, in_context
 from nim_widget.lifecycle import kinds as k
 from nim_widget.lifecycle.access import SA_NAME_ANNOTATION, TOKEN_SECRET_TYPE, AccessNames
 from nim_widget.lifecycle.errors import DeploymentNotFound
@@ -416,7 +416,12 @@ def plan_delete(
     *, api: Api, namespace: str, name: str, delete_storage: bool = False, delete_secrets: bool = True
 ) -> DeletePlan:
     """Read the project and decide, object by object, what deleting `name` removes and keeps."""
-    world = _read(api, namespace, name)
+    failure: NimWidgetError
+    try:
+        world = _read(api, namespace, name)
+    except NimWidgetError as error:
+        failure = in_context(error, action=f"reading what to delete with model deployment {name}")
+        raise failure from None
     items = [DeleteItem(k.IS_API, k.IS_KIND, name, Action.DELETE, "the model deployment")]
     items += _decide_runtime(world, name)
     items += _decide_access(world, name)
@@ -444,9 +449,15 @@ def execute_delete(
 ) -> DeleteReport:
     """Dry-run every deletion, then delete: the InferenceService, its runtime, then the rest."""
     explicit = [i for i in plan.items if i.action is Action.DELETE]
+    refusal: NimWidgetError | None = None
     with ThreadPoolExecutor(max_workers=8, thread_name_prefix="nim-widget-delete") as pool:
         for future in [pool.submit(_delete_one, api, plan.namespace, i, dry_run=True) for i in explicit]:
-            future.result()  # a refusal here stops everything before the first real deletion
+            try:
+                future.result()  # a refusal here stops everything before the first real deletion
+            except NimWidgetError as error:
+                refusal = refusal or in_context(error, action="checking the delete (dry run)")
+    if refusal is not None:
+        raise refusal
     done: dict[tuple[str, str], DeleteItem] = {}
     errors: list[str] = []
 
@@ -457,21 +468,41 @@ def execute_delete(
 
     first = [i for i in explicit if i.kind in (k.IS_KIND, k.SR_KIND)]
     rest = [i for i in explicit if i.kind not in (k.IS_KIND, k.SR_KIND)]
+
+    def failed(item: DeleteItem, error: NimWidgetError) -> None:
+        errors.append(f"Could not delete {item.label}: {error}")
+        record(replace(item, outcome=Outcome.FAILED, reason=f"{item.reason}; {error}"))
+
     for item in first:  # the InferenceService first: it stops the pods that use everything else
-        record(replace(item, outcome=_delete_one(api, plan.namespace, item, dry_run=False)))
+        try:
+            record(replace(item, outcome=_delete_one(api, plan.namespace, item, dry_run=False)))
+        except NimWidgetError as error:
+            failed(item, error)
+            break  # nothing else goes while the deployment itself is not gone: the report says so
+    if errors:
+        rest = []
     with ThreadPoolExecutor(max_workers=8, thread_name_prefix="nim-widget-delete") as pool:
         futures = [(i, pool.submit(_delete_one, api, plan.namespace, i, dry_run=False)) for i in rest]
         for item, future in futures:
             try:
                 record(replace(item, outcome=future.result()))
             except NimWidgetError as error:
-                errors.append(f"{item.label}: {error}")
-                record(replace(item, outcome=Outcome.FAILED, reason=f"{item.reason}; {error}"))
+                failed(item, error)
     for item in plan.items:
         if item.action is Action.CASCADE:
-            record(replace(item, outcome=Outcome.DELETED))
+            owner_gone = done.get((k.IS_KIND, plan.name), item).outcome in (
+                Outcome.DELETED,
+                Outcome.ALREADY_GONE,
+            )
+            record(
+                replace(item, outcome=Outcome.DELETED)
+                if owner_gone
+                else replace(item, outcome=Outcome.KEPT, reason="its owner, the deployment, was not deleted")
+            )
         elif item.action is Action.KEEP:
             record(replace(item, outcome=Outcome.KEPT))
+        elif (item.kind, item.name) not in done:
+            record(replace(item, outcome=Outcome.KEPT, reason="not deleted: an earlier deletion failed"))
     ordered = tuple(done[(i.kind, i.name)] for i in plan.items)
     return DeleteReport(plan=plan, items=ordered, errors=tuple(errors))
 

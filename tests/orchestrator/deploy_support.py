@@ -50,6 +50,10 @@ def settled(sandbox: Sandbox) -> list[LoggedRequest]:
     return [e for e in sandbox.log.entries if e.name != marker]
 
 
+# Access reviews: POSTs (sent as dry runs) that store nothing; the pre-flight asks them before any write.
+REVIEWS = "selfsubjectaccessreviews"
+
+
 def real_writes(sandbox: Sandbox, *, since: int = 0) -> list[LoggedRequest]:
     return [e for e in settled(sandbox)[since:] if e.is_write and not e.dry_run]
 
