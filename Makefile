@@ -36,7 +36,7 @@ unit: install
 
 notebooks: install
 	@if ls notebooks/*.ipynb >/dev/null 2>&1; then \
-	  $(PY) -m pytest -q -p no:python --nbval-lax --nbval-current-env --nbval-cell-timeout=120 notebooks; \
+	  NIM_WIDGET_DEMO=1 $(PY) -m pytest -q -p no:python --nbval-lax --nbval-current-env --nbval-cell-timeout=120 notebooks; \
 	else echo "no notebooks yet"; fi
 
 # Chromium comes from Debian; Playwright never downloads a browser of its own.
