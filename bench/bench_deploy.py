@@ -57,13 +57,16 @@ def main() -> int:
     fast_wall = statistics.median(w for w, _, _ in fast)
     slow_wall = statistics.median(w for w, _, _ in slow)
     requests, writes = fast[0][1], fast[0][2]
-    print(f"API requests per deployment: {requests} ({requests - writes} reads, "
-          f"{writes} writes incl. dry runs)")
+    print(
+        f"API requests per deployment: {requests} ({requests - writes} reads, {writes} writes incl. dry runs)"
+    )
     print(f"0 ms added:   {fast_wall * 1000:7.1f} ms")
     print(f"100 ms added: {slow_wall * 1000:7.1f} ms")
     print(f"effective sequential round trips (wall / 100 ms): {slow_wall / LATENCY:.2f}")
-    print(f"round trips caused by the latency ((wall - wall at 0 ms) / 100 ms): "
-          f"{(slow_wall - fast_wall) / LATENCY:.2f} (target: at most 4)")
+    print(
+        f"round trips caused by the latency ((wall - wall at 0 ms) / 100 ms): "
+        f"{(slow_wall - fast_wall) / LATENCY:.2f} (target: at most 4)"
+    )
     return 0
 
 

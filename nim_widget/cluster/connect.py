@@ -77,8 +77,16 @@ def _fresh_configuration() -> client.Configuration:
     cfg.connection_pool_maxsize = _POOL_SIZE
     # Re-dial only when no byte reached the server; anything else is decided by the Api layer,
     # which retries reads but never writes.
-    cfg.retries = Retry(total=2, connect=2, read=0, status=0, other=0, redirect=0, raise_on_status=False,
-                        respect_retry_after_header=False)
+    cfg.retries = Retry(
+        total=2,
+        connect=2,
+        read=0,
+        status=0,
+        other=0,
+        redirect=0,
+        raise_on_status=False,
+        respect_retry_after_header=False,
+    )
     return cfg
 
 
