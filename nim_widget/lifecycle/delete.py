@@ -21,12 +21,11 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
-from nim_widget.cluster.api import Api
+from nim_widget.cluster.api import RUN_ANNOTATION, Api
 from nim_widget.cluster.errors import Forbidden, NimWidgetError, NotFound, in_context
 from nim_widget.lifecycle import kinds as k
 from nim_widget.lifecycle.access import SA_NAME_ANNOTATION, TOKEN_SECRET_TYPE, AccessNames
 from nim_widget.lifecycle.errors import DeploymentNotFound
-from nim_widget.lifecycle.listing import MADE_BY_LABEL, MADE_BY_VALUE
 
 
 class Action(StrEnum):
@@ -322,7 +321,7 @@ def _protected_secret(world: _World, secret: Mapping[str, Any]) -> str | None:
 
 def _copied_by_a_deploy(secret: Mapping[str, Any]) -> bool:
     """Made by nim-widget, or the legacy dashboard's unlabelled copy (reference B.5)."""
-    if k.labels_of(secret).get(MADE_BY_LABEL) == MADE_BY_VALUE:
+    if RUN_ANNOTATION in (k.meta(secret).get("annotations") or {}):
         return True
     if k.labels_of(secret):
         return False

@@ -15,16 +15,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
-from nim_widget.cluster.api import Api
+from nim_widget.cluster.api import RUN_ANNOTATION, Api
 from nim_widget.cluster.errors import Forbidden
 from nim_widget.lifecycle import kinds as k
 from nim_widget.lifecycle.errors import DeploymentNotFound
 from nim_widget.lifecycle.readiness import snapshot_of
 from nim_widget.lifecycle.stages import Progress, Snapshot, observe
-
-# What nim-widget writes on the objects it creates, so a list can say who made a deployment.
-MADE_BY_LABEL = "app.kubernetes.io/managed-by"
-MADE_BY_VALUE = "nim-widget"
 
 
 @dataclass(frozen=True)
@@ -104,8 +100,9 @@ def format_age(seconds: float | None) -> str:
 
 
 def made_by(*, inference_service: Mapping[str, Any], runtime: Mapping[str, Any] | None) -> str:
+    # a deploy marks what it creates with its run id (cluster.api.RUN_ANNOTATION); edits keep it
     for obj in (inference_service, runtime):
-        if k.labels_of(obj).get(MADE_BY_LABEL) == MADE_BY_VALUE:
+        if obj and RUN_ANNOTATION in (obj.get("metadata", {}).get("annotations") or {}):
             return "nim-widget"
     if str(k.labels_of(inference_service).get(k.DASHBOARD_LABEL, "")).lower() == "true":
         return "dashboard"

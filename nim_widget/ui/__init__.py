@@ -47,14 +47,55 @@ Deploy progress
     ``.nimw-what-to-do``); ``nimw-rollback`` (``.nimw-rollback-list``); ``nimw-result-manifests`` (an
     Accordion of the created objects' YAML); ``nimw-new-deployment``; ``nimw-back-to-form``.
 
+Step 13, "Wait until ready" (right under step 12)
+    ``nimw-step-row nimw-step-row-13`` (its ``.nimw-step[data-state]`` as above: running while
+    following, succeeded when ready, failed on a failure or timeout, skipped when not waited for),
+    ``nimw-wait-details`` with ``nimw-wait-stage`` (``.nimw-wait[data-stage=<stage>]``: pending,
+    storage, scheduling, pulling, downloading, loading, ready, stopped, failed; holding
+    ``.nimw-wait-title``, ``.nimw-wait-elapsed``, ``.nimw-wait-message``, ``.nimw-wait-detail``),
+    ``nimw-wait-outcome`` (``.nimw-ready`` with ``table.nimw-ready-urls``, or ``.nimw-wait-failure``, or
+    an alert for a timeout or Stop waiting; advice in ``.nimw-what-to-do``), ``nimw-wait-cancel``
+    (Stop waiting), and the model access panel below.
+Model access (step 13 and the deployments view)
+    ``nimw-access`` with ``nimw-access-info`` (``table.nimw-access-summary``), ``nimw-access-token``
+    (``code.nimw-token-value[data-revealed=true|false]``: 40 bullets until revealed),
+    ``nimw-access-show`` (Show/Hide), ``nimw-access-curl`` (``pre.nimw-curl``), ``nimw-access-enable``,
+    ``nimw-access-message``.
+Navigation and edit mode
+    ``nimw-nav`` with ``nimw-nav-wizard`` and ``nimw-nav-deployments`` (the current one has
+    ``is-current``), ``nimw-page-deployments``, ``nimw-view-deployments`` (after a deploy),
+    ``nimw-edit-bar`` with ``nimw-edit-banner`` and ``nimw-cancel-edit``; on the review of an edit
+    ``nimw-review-edit`` with ``nimw-review-changes`` (``.nimw-changes`` of
+    ``.nimw-change-line.nimw-change-<kind>``, kind: unchanged, update, create, restart, replace, add,
+    remove) and ``nimw-overwrite`` (checkbox); the deploy button reads "Apply changes". The root gets
+    ``nimw-wide`` while the deployments page shows.
+Deployments (`NimDeployments`, alone or as the wizard's page)
+    ``nimw-deployments``, ``nimw-dep-refresh``, ``nimw-dep-new``, ``nimw-dep-status``,
+    ``nimw-dep-table`` with ``nimw-dep-header-row`` and rows ``nimw-dep-row nimw-dep-row-<i>`` (i =
+    0..9 on the page) holding ``.nimw-dep-cells[data-name][data-state][data-made-by]`` (cells
+    ``.nimw-dep-cell.nimw-dep-<name|model|state|urls|replicas|hwp|storage|age>``) and the actions
+    ``nimw-dep-edit``, ``nimw-dep-toggle`` (Stop/Start), ``nimw-dep-delete``, ``nimw-dep-access``;
+    ``nimw-dep-empty``, ``nimw-dep-pager`` (``nimw-dep-prev``, ``nimw-dep-page``, ``nimw-dep-next``),
+    ``nimw-dep-result`` (the last action's result line), ``nimw-dep-panel-title``. Delete:
+    ``nimw-delete`` with ``nimw-delete-title``, ``nimw-delete-plan`` (``ul.nimw-delete-deleting``,
+    ``ul.nimw-delete-keeping``, items ``li[data-kind][data-name]``), ``nimw-delete-storage``
+    (checkbox, off by default), ``nimw-delete-storage-help``, ``nimw-delete-confirm`` (type the
+    resource name), ``nimw-delete-message``, ``nimw-delete-button``, ``nimw-delete-cancel``, and
+    ``nimw-delete-report`` (``ul.nimw-delete-deleted``, ``ul.nimw-delete-kept``,
+    ``ul.nimw-delete-failed``).
+
 Python access for scripts and tests: ``wizard.picker.choose(key=..., tag=...)``, the sections'
 widgets (``wizard.deployment``, ``wizard.storage``, ``wizard.env``, ``wizard.review``,
 ``wizard.progress``), ``wizard.next`` / ``wizard.back`` / ``wizard.deploy_button``, ``wizard.join(t)``
-to wait for background jobs, ``wizard.last_result`` (the engine's ``DeployResult``).
+to wait for background jobs, ``wizard.last_result`` (the engine's ``DeployResult``),
+``wizard.readiness`` (step 13; ``wizard.join_ready(t)``, ``wizard.stop_waiting()``),
+``wizard.edit(name)``, ``wizard.show_deployments()`` / ``wizard.deployments_view``; for the view,
+``view.slot_for(name)`` (a row's widgets), ``view.delete_panel``, ``view.access_panel``, ``view.join(t)``.
 
 Alerts anywhere use ``nimw-alert nimw-alert-<info|warning|danger|success>`` with ``nimw-alert-title``.
 """
 
+from nim_widget.ui.deployments import NimDeployments
 from nim_widget.ui.wizard import NimWizard
 
-__all__ = ["NimWizard"]
+__all__ = ["NimDeployments", "NimWizard"]

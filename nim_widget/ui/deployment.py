@@ -15,6 +15,7 @@ import ipywidgets as widgets
 
 from nim_widget import naming
 from nim_widget.facts import HardwareIdentifier, HardwareProfile
+from nim_widget.request import DeploymentRequest, ResourceOverrides
 from nim_widget.ui.custom_resources import CustomResources
 from nim_widget.ui.form import Field, section_title, show
 from nim_widget.ui.html import esc, help_text
@@ -38,6 +39,7 @@ TEXT_NO_PROFILES_AVAILABLE = (
     "and limits yourself, or leave them empty to use the cluster's defaults."
 )
 TEXT_REPLICAS_HELP = "The number of model server pods: minimum and maximum replicas are both set to this."
+TEXT_NAME_FIXED = "The resource name is fixed once deployed."
 
 
 def bounds_help(identifier: HardwareIdentifier) -> str:
@@ -85,6 +87,11 @@ class DeploymentSection:
         self._editing_resource_name = False
         self._project = ""
         self._profiles: dict[str, HardwareProfile] = {}
+        # Edit mode: the deployment's overrides and the text each resource field was prefilled with.
+        # A field left as prefilled sends the overrides as deployed (a CLI spec may override only a
+        # request, which the form, like the dashboard's, would otherwise write to both halves).
+        self._edit_overrides: ResourceOverrides | None = None
+        self._edit_texts: dict[str, str] = {}
 
         self.project = widgets.Dropdown(options=[], layout=widgets.Layout(width="360px"))
         self.project_field = Field(label="Project", control=self.project, css="nimw-project", required=True)
@@ -243,6 +250,7 @@ class DeploymentSection:
 
     def _on_profile(self, change: Mapping[str, object]) -> None:
         del change
+        self._edit_overrides, self._edit_texts = None, {}  # another profile: its own defaults
         self._bind_profile()
         self._notify("hardwareProfile")
 
@@ -268,14 +276,21 @@ class DeploymentSection:
         if self.selected_profile() is None:
             return self.custom.values()
         requests: dict[str, str] = {}
+        limits: dict[str, str] = {}
+        deployed = self._edit_overrides
         for slot in self.resources:
             identifier = slot.identifier
             if identifier is None:
                 continue
-            text = str(slot.text.value).strip()
-            if text != identifier.default_count.text:
-                requests[identifier.identifier] = text
-        return {"requests": requests, "limits": dict(requests)} if requests else {}
+            resource, text = identifier.identifier, str(slot.text.value).strip()
+            if deployed is not None and self._edit_texts.get(resource) == text:
+                if resource in deployed.requests:
+                    requests[resource] = deployed.requests[resource]
+                if resource in deployed.limits:
+                    limits[resource] = deployed.limits[resource]
+            elif text != identifier.default_count.text:
+                requests[resource] = limits[resource] = text
+        return {"requests": requests, "limits": limits} if requests or limits else {}
 
     def slot_for(self, resource: str) -> ResourceField | None:
         for slot in self.resources:
@@ -297,7 +312,57 @@ class DeploymentSection:
         }
         return data
 
+    # -- edit mode ---------------------------------------------------------------------------------
+
+    def prefill(self, request: DeploymentRequest, *, extra_profiles: Sequence[HardwareProfile] = ()) -> None:
+        """Fill the section from a deployment's request, its resource name and project locked.
+
+        ``extra_profiles``: the deployment's own profile when it is no longer offered for new
+        deployments (hidden or disabled since), so an edit keeps it rather than silently dropping it.
+        """
+        for profile in extra_profiles:
+            if profile.ref not in self._profiles:
+                self.set_profiles([*self._profiles.values(), profile])
+        self._editing_resource_name = True
+        self.resource_name.value = request.name
+        self.resource_name.disabled = True
+        self.project.disabled = True
+        self.resource_field.set_help(TEXT_NAME_FIXED)
+        show(self.resource_field.box, True)
+        show(self.edit_resource, False)
+        self.display_name.value = request.display_name
+        self.description.value = request.description
+        self.replicas.value = request.replicas
+        ref = request.hardware_profile or NO_PROFILE
+        if ref and ref not in self._profiles:
+            ref = next((r for r, p in self._profiles.items() if p.name == ref), NO_PROFILE)
+        self.profile.value = ref
+        self._bind_profile()
+        overrides = request.resources
+        if self.selected_profile() is not None:
+            for resource, value in {**overrides.limits, **overrides.requests}.items():
+                slot = self.slot_for(resource)
+                if slot is not None:
+                    slot.text.value = str(value)
+            self._edit_overrides = overrides
+            self._edit_texts = {
+                slot.identifier.identifier: str(slot.text.value).strip()
+                for slot in self.resources
+                if slot.identifier is not None
+            }
+        else:
+            self.custom.clear()
+            for kind, values in (("requests", overrides.requests), ("limits", overrides.limits)):
+                for resource, value in values.items():
+                    if (kind, resource) in self.custom.texts:
+                        self.custom.text(kind=kind, resource=resource).value = str(value)
+        self._render_resource_preview()
+
     def reset(self) -> None:
+        self._edit_overrides, self._edit_texts = None, {}
+        self.resource_name.disabled = False
+        self.project.disabled = False
+        self.resource_field.set_help(TEXT_RESOURCE_NAME_HELP)
         self._editing_resource_name = False
         self.display_name.value = ""
         self.resource_name.value = ""

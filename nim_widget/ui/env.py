@@ -66,6 +66,9 @@ class EnvEditor:
 
     def __init__(self) -> None:
         self.rows: list[EnvRow] = []
+        # Variables read from a deployment on a worker thread, which must not create widgets: they
+        # count as rows (values, validation) and become real rows when the page is shown.
+        self._pending: list[dict[str, str]] = []
         self._listeners: list[Callable[[], None]] = []
         self.add = widgets.Button(description=TEXT_ADD, icon="plus")
         self.add.add_class("nimw-env-add")
@@ -114,10 +117,30 @@ class EnvEditor:
             row.close()
 
     def clear(self) -> None:
+        self._pending = []
         for row in list(self.rows):
             self.rows.remove(row)
             row.close()
         self._sync()
+
+    def set_pending(self, values: Sequence[Mapping[str, str]]) -> None:
+        """Replace every variable with ``values`` without creating widgets (safe on a worker).
+
+        The rows appear on `materialise()`, which the wizard calls when it shows step 3.
+        """
+        self._pending = [{"name": str(v["name"]), "value": str(v["value"])} for v in values]
+        for row in self.rows:
+            row.close()
+        self.rows = []
+        self.rows_box.children = ()
+        show(self.empty, not self._pending)
+        self._notify()
+
+    def materialise(self) -> None:
+        """Turn pending variables into rows (a callback, never a worker: this creates widgets)."""
+        pending, self._pending = self._pending, []
+        for item in pending:
+            self.add_row(name=item["name"], value=item["value"])
 
     def values(self) -> list[dict[str, str]]:
         """The rows as the request model takes them; rows left completely empty are ignored."""
@@ -125,7 +148,7 @@ class EnvEditor:
             {"name": str(row.name.value).strip(), "value": str(row.value.value)}
             for row in self.rows
             if str(row.name.value).strip() or str(row.value.value)
-        ]
+        ] + [dict(item) for item in self._pending]
 
     def filled_rows(self) -> list[EnvRow]:
         """The rows behind ``values()``, in the same order (to map messages back)."""
@@ -146,7 +169,7 @@ class EnvEditor:
 
     def _sync(self) -> None:
         self.rows_box.children = tuple(row.box for row in self.rows)
-        show(self.empty, not self.rows)
+        show(self.empty, not self.rows and not self._pending)
         self._notify()
 
     def _notify(self) -> None:

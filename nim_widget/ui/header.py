@@ -18,6 +18,7 @@ from nim_widget.ui.form import show
 from nim_widget.ui.html import esc
 
 TITLE = "Deploy a model with NVIDIA NIM"
+EDIT_TITLE = "Edit model with NVIDIA NIM"
 SUBTITLE = "Configure properties for deploying your model using an NVIDIA NIM."
 DEMO_TITLE = "Demo cluster"
 DEMO_TEXT = (
@@ -52,8 +53,18 @@ def _item(label: str, value_html: str, cls: str) -> str:
 class Header:
     """Title, demo banner and the cluster / project / NIM account line."""
 
-    def __init__(self, *, cluster: str, demo: bool, demo_reason: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        cluster: str,
+        demo: bool,
+        demo_reason: str | None = None,
+        title: str = TITLE,
+        subtitle: str = SUBTITLE,
+        show_account: bool = True,
+    ) -> None:
         self._cluster = cluster
+        self._show_account = show_account
         self._project = ""
         self._account_html = account_pill(None, loading=True)
         body = esc(DEMO_TEXT) + (
@@ -62,14 +73,18 @@ class Header:
         self.banner = widgets.HTML(value=f"<div><strong>{esc(DEMO_TITLE)}</strong> · {body}</div>")
         self.banner.add_class("nimw-banner-demo")
         show(self.banner, demo)
-        self.title = widgets.HTML(
-            value=f'<div class="nimw-title">{esc(TITLE)}</div>'
-            f'<div class="nimw-subtitle">{esc(SUBTITLE)}</div>'
-        )
+        self.title = widgets.HTML(value="")
+        self.set_title(title=title, subtitle=subtitle)
         self.line = widgets.HTML(value="")
         self.line.add_class("nimw-header")
         self.box = widgets.VBox([self.banner, self.title, self.line])
         self._render()
+
+    def set_title(self, *, title: str, subtitle: str = SUBTITLE) -> None:
+        """The page title: the dashboard says "Edit model with NVIDIA NIM" while editing."""
+        self.title.value = (
+            f'<div class="nimw-title">{esc(title)}</div><div class="nimw-subtitle">{esc(subtitle)}</div>'
+        )
 
     def set_project(self, project: str) -> None:
         self._project = project
@@ -84,6 +99,6 @@ class Header:
             '<div class="nimw-header-grid">'
             + _item("Cluster", esc(self._cluster), "nimw-header-cluster")
             + _item("Project", esc(self._project or "—"), "nimw-header-project")
-            + _item("NVIDIA NIM", self._account_html, "nimw-header-account")
+            + (_item("NVIDIA NIM", self._account_html, "nimw-header-account") if self._show_account else "")
             + "</div>"
         )

@@ -42,6 +42,8 @@ TEXT_EMPTY = "No NVIDIA NIM models found. Please check the installation."
 TEXT_LOAD_ERROR = "There was a problem fetching the NIM models. Please try again later."
 TEXT_PENDING_TITLE = "NVIDIA NIM is being set up"
 PLACEHOLDER_SEARCH = "Select NVIDIA NIM image"
+TEXT_SEARCH_HELP = "Type to filter by name, display name or description."
+TEXT_LOCKED = "The model cannot change in an edit; deploy it under a new name instead."
 
 
 def no_results_text(query: str) -> str:
@@ -97,7 +99,7 @@ class ModelPicker:
             control=self.list,
             css="nimw-picker-list",
             required=True,
-            help="Type to filter by name, display name or description.",
+            help=TEXT_SEARCH_HELP,
             help_above=True,
             lead=(self.search, self.count),
         )
@@ -175,6 +177,12 @@ class ModelPicker:
         self.list.value = key
         if tag is not None:
             self.tag.value = tag
+
+    def set_locked(self, locked: bool) -> None:
+        """In an edit the model cannot change (as in the dashboard); its tag still can (an upgrade)."""
+        self.search.disabled = locked
+        self.list.disabled = locked
+        self.model_field.set_help(TEXT_LOCKED if locked else TEXT_SEARCH_HELP)
 
     def clear(self) -> None:
         """Forget the choice and the search (a new deployment starts from an empty step 1)."""

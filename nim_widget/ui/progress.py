@@ -78,8 +78,18 @@ def what_to_do(error: BaseException) -> str:
     return "Check the details below and try again; if it keeps failing, ask your cluster administrator."
 
 
-def render_step(*, step: int, title: str, state: StepState, duration: float | None, detail: str) -> str:
-    timing = f"{duration:.2f} s" if duration is not None else ""
+def render_step(
+    *,
+    step: int,
+    title: str,
+    state: StepState,
+    duration: float | None,
+    detail: str,
+    timing: str | None = None,
+) -> str:
+    """One row of the step list; ``timing`` replaces the duration's text (step 13 shows 2m 05s)."""
+    if timing is None:
+        timing = f"{duration:.2f} s" if duration is not None else ""
     return (
         f'<div class="nimw-step nimw-state-{state.value}" data-step="{step}" data-state="{state.value}">'
         f'<span class="nimw-step-icon" title="{esc(STATE_TEXT[state])}">{ICONS[state]}</span>'
@@ -98,7 +108,8 @@ def manifest_title(manifest: Mapping[str, Any]) -> str:
 class ProgressPanel:
     """Built once per wizard; ``reset`` before each run, then fed events from any thread."""
 
-    def __init__(self, *, publisher: UiPublisher) -> None:
+    def __init__(self, *, publisher: UiPublisher, after_steps: widgets.Widget | None = None) -> None:
+        """``after_steps``: shown right under step 12 (the wizard's step 13, "Wait until ready")."""
         self._publisher = publisher
         self.heading = widgets.HTML(value="")
         self.heading.add_class("nimw-progress-heading")
@@ -121,14 +132,17 @@ class ProgressPanel:
         self.new_deployment.add_class("nimw-new-deployment")
         self.back_to_form = widgets.Button(description="Back to the form", icon="arrow-left")
         self.back_to_form.add_class("nimw-back-to-form")
+        self.view_deployments = widgets.Button(description="View deployments", icon="list")
+        self.view_deployments.add_class("nimw-view-deployments")
         self.box = widgets.VBox(
             [
                 self.heading,
                 self.list,
+                *([after_steps] if after_steps is not None else []),
                 self.outcome,
                 self.rollback,
                 self.manifests,
-                widgets.HBox([self.back_to_form, self.new_deployment]),
+                widgets.HBox([self.back_to_form, self.new_deployment, self.view_deployments]),
             ]
         )
         self.box.add_class("nimw-progress")
@@ -155,6 +169,7 @@ class ProgressPanel:
             show(self.manifests, False)
             show(self.new_deployment, False)
             show(self.back_to_form, False)
+            show(self.view_deployments, False)
 
     def on_event(self, event: StepEvent) -> None:
         """The orchestrator's callback; runs on the worker thread."""
@@ -177,7 +192,7 @@ class ProgressPanel:
                     extra=message_list(self._rolled_back, cls="nimw-rollback-list"),
                 )
 
-    def show_failure(self, *, error: BaseException) -> None:
+    def show_failure(self, *, error: BaseException, advice: str | None = None) -> None:
         if isinstance(error, NimWidgetError):
             title, detail = error.title, error.detail
             causes = dict(getattr(error, "causes", {}) or {})
@@ -187,7 +202,7 @@ class ProgressPanel:
             [f"{field}: {message}" if field else message for field, message in causes.items()],
             cls="nimw-error-causes",
         )
-        extra += f'<div class="nimw-what-to-do">{esc(what_to_do(error))}</div>'
+        extra += f'<div class="nimw-what-to-do">{esc(advice or what_to_do(error))}</div>'
         with self._publisher.batch(self.outcome):
             self.outcome.value = (
                 f'<div class="nimw-error">{alert(kind="danger", title=title, body=detail, extra=extra)}</div>'
@@ -217,6 +232,7 @@ class ProgressPanel:
             self.manifests.selected_index = None
             show(self.manifests, bool(shown))
             show(self.new_deployment, offer_new)
+            show(self.view_deployments, True)
 
 
 def result_rows(result: DeployResult) -> list[tuple[str, str]]:

@@ -16,8 +16,14 @@ from nim_widget.facts import ClusterFacts
 from nim_widget.request import DeploymentRequest
 from nim_widget.ui.form import section_title, show
 from nim_widget.ui.highlight import yaml_html
-from nim_widget.ui.html import alert, definition_list, download_anchor, esc, message_list
+from nim_widget.ui.html import alert, definition_list, download_anchor, esc, help_text, message_list
 
+TEXT_OVERWRITE = "Overwrite concurrent changes"
+TEXT_OVERWRITE_HELP = (
+    "Without it, the update fails if someone changed the deployment after it was read, and nothing is "
+    "overwritten. With it, the change is sent as a JSON patch that replaces their changes."
+)
+TEXT_NO_CHANGES = "Nothing to apply: the form matches the deployment as it runs now."
 TEXT_DRY_RUN_HELP = (
     "Dry run sends every write to the cluster with dryRun=All: the API server validates and admits "
     "the objects without storing anything."
@@ -40,11 +46,22 @@ class ReviewSection:
         self.dry_run.add_class("nimw-dry-run")
         self.dry_run_result = widgets.HTML(value="")
         self.dry_run_result.add_class("nimw-dry-run-result")
+        self.changes = widgets.HTML(value="")
+        self.changes.add_class("nimw-review-changes")
+        self.overwrite = widgets.Checkbox(value=False, description=TEXT_OVERWRITE, indent=False)
+        self.overwrite.add_class("nimw-overwrite")
+        self.overwrite_help = widgets.HTML(value=help_text(TEXT_OVERWRITE_HELP))
+        self.edit_box = widgets.VBox(
+            [section_title("Changes"), self.changes, self.overwrite, self.overwrite_help]
+        )
+        self.edit_box.add_class("nimw-review-edit")
+        show(self.edit_box, False)
         self.box = widgets.VBox(
             [
                 section_title("Review"),
                 self.summary,
                 self.problems,
+                self.edit_box,
                 section_title("Manifests"),
                 self.links,
                 self.yaml,
@@ -106,6 +123,43 @@ class ReviewSection:
         self.links.value = ""
         self.dry_run.disabled = True
         show(self.links, False)
+
+    # -- edit mode ---------------------------------------------------------------------------------
+
+    def set_edit_mode(self, editing: bool) -> None:
+        show(self.edit_box, editing)
+        self.changes.value = ""
+        if not editing:
+            self.overwrite.value = False
+
+    def show_changes_loading(self) -> None:
+        self.changes.value = help_text("Reading the deployment to compute the exact change…")
+
+    def show_changes(self, lines: Sequence[str], *, empty: bool) -> None:
+        """The engine's readable patch (`ChangePreview.lines()`), one escaped line each."""
+        if empty:
+            self.changes.value = alert(kind="info", title="No changes", body=TEXT_NO_CHANGES)
+            return
+        self.changes.value = changes_html(lines)
+
+    def show_changes_error(self, *, title: str, detail: str) -> None:
+        self.changes.value = alert(kind="danger", title=title, body=detail)
+
+
+def _line_kind(line: str) -> str:
+    stripped = line.lstrip()
+    if line.startswith("  "):
+        return {"~": "replace", "+": "add", "-": "remove"}.get(stripped[:1], "other")
+    return stripped.split(" ", 1)[0] if stripped else "other"
+
+
+def changes_html(lines: Sequence[str]) -> str:
+    """Each line in its own element, classed by what it does, so the change reads at a glance."""
+    items = "".join(
+        f'<div class="nimw-change-line nimw-change-{esc(_line_kind(line))}">{esc(line)}</div>'
+        for line in lines
+    )
+    return f'<div class="nimw-changes">{items}</div>'
 
 
 Rows = list[tuple[str, str]]

@@ -15,6 +15,7 @@ import ipywidgets as widgets
 
 from nim_widget import naming
 from nim_widget.facts import PvcInfo, StorageClassInfo
+from nim_widget.quantity import Quantity, QuantityError
 from nim_widget.ui.form import Field, section_title, show
 
 MODE_NEW = "new"
@@ -34,6 +35,8 @@ TEXT_SIZE_HELP = (
 )
 TEXT_NO_CLASSES = "The cluster has no storage classes."
 TEXT_NO_PVCS = "This project has no cluster storage yet."
+TEXT_EDIT_LOCKED = "The model cache of a deployment cannot change in an edit; it can only grow."
+_GI = 1024**3
 PLACEHOLDER_EXISTING = "Select..."
 
 
@@ -77,6 +80,10 @@ class StorageSection:
         self._pvc_name_touched = False
         self._suggested_pvc_name = ""
         self._updating = False
+        # Edit mode: the deployment's PVC (locked) and its size as deployed, which may only grow.
+        self._edit_pvc: str | None = None
+        self._edit_size: str | None = None
+        self._edit_prefill: tuple[int, str] | None = None
 
         self.mode = widgets.RadioButtons(
             options=[(MODE_NEW_LABEL, MODE_NEW)], value=MODE_NEW, layout=widgets.Layout(width="auto")
@@ -233,7 +240,10 @@ class StorageSection:
 
     def _apply_mode(self) -> None:
         new = self.mode.value == MODE_NEW
-        show(self.new_box, new)
+        editing = self._edit_pvc is not None
+        show(self.new_box, new or editing)  # in an edit only the size, to grow the PVC
+        show(self.pvc_name_field.box, new)
+        show(self.class_field.box, new)
         show(self.existing_box, not new)
 
     def _on_existing(self, change: Mapping[str, object]) -> None:
@@ -251,7 +261,63 @@ class StorageSection:
     def size_text(self) -> str:
         return f"{self.size.value}{self.unit.value}"
 
+    # -- edit mode ---------------------------------------------------------------------------------
+
+    @property
+    def editing(self) -> bool:
+        return self._edit_pvc is not None
+
+    def set_edit(self, *, pvc_name: str, sub_path: str, size: str | None) -> None:
+        """Lock the storage to the deployment's PVC; only its size stays editable (it may only grow).
+
+        A size the two units cannot show exactly (say 1536Mi) is rounded up for display, and sent as
+        it was deployed while nobody touches it, so an unchanged form is an unchanged deployment.
+        """
+        self._updating = True
+        try:
+            self._edit_pvc = pvc_name
+            self._edit_size = size
+            if pvc_name not in self._pvcs:
+                self.existing.options = [*self.existing.options, (pvc_name, pvc_name)]
+            self.mode.options = [(MODE_NEW_LABEL, MODE_NEW), (MODE_EXISTING_LABEL, MODE_EXISTING)]
+            self.mode.value = MODE_EXISTING
+            self.existing.value = pvc_name
+            self.sub_path.value = sub_path
+            self._edit_prefill = _size_fields(size) if size else None
+            if self._edit_prefill is not None:
+                self.size.value, self.unit.value = self._edit_prefill
+            for control in (self.mode, self.existing, self.sub_path):
+                control.disabled = True
+            self.mode_field.set_help(TEXT_EDIT_LOCKED)
+            self.size_field.set_help(
+                f"The model cache is {size} now: it can grow, never shrink." if size else TEXT_SIZE_HELP
+            )
+            self._apply_mode()
+        finally:
+            self._updating = False
+        self._notify()
+
+    def clear_edit(self) -> None:
+        self._edit_pvc = self._edit_size = None
+        self._edit_prefill = None
+        for control in (self.mode, self.existing, self.sub_path):
+            control.disabled = False
+        self.mode_field.set_help(None)
+        self.size_field.set_help(TEXT_SIZE_HELP)
+
+    def _edit_size_text(self) -> str | None:
+        if self._edit_prefill is not None and (self.size.value, self.unit.value) == self._edit_prefill:
+            return self._edit_size
+        return self.size_text()
+
     def values(self) -> dict[str, object]:
+        if self._edit_pvc is not None:
+            return {
+                "mode": MODE_EXISTING,
+                "pvc_name": self._edit_pvc,
+                "sub_path": str(self.sub_path.value),
+                "size": self._edit_size_text(),
+            }
         if self.mode.value == MODE_EXISTING:
             return {
                 "mode": MODE_EXISTING,
@@ -275,6 +341,8 @@ class StorageSection:
         ]
         if data.get("sub_path"):
             rows.append(("Subpath", str(data["sub_path"])))
+        if self._edit_pvc is not None and data.get("size"):
+            rows.append(("Storage size", str(data["size"])))
         if data["mode"] == MODE_NEW:
             rows.append(("Storage class", str(data.get("storage_class") or "")))
             unit = dict((v, k) for k, v in UNITS)[str(self.unit.value)]
@@ -282,6 +350,7 @@ class StorageSection:
         return rows
 
     def reset(self) -> None:
+        self.clear_edit()
         self._updating = True
         try:
             self.mode.value = MODE_NEW
@@ -306,3 +375,15 @@ class StorageSection:
         self.class_field.set_error(errors.get("storage.storageClass"))
         self.sub_path_field.set_error(errors.get("storage.subPath"))
         self.mode_field.set_error(errors.get("storage.mode") or errors.get("storage"))
+
+
+def _size_fields(size: str) -> tuple[int, str]:
+    """The size as the number and unit fields show it: exact in TiB or GiB, else GiB rounded up."""
+    try:
+        value = Quantity.parse(size).value
+    except QuantityError:
+        return (0, "Gi")
+    for unit, factor in (("Ti", 1024 * _GI), ("Gi", _GI)):
+        if value % factor == 0:
+            return (int(value // factor), unit)
+    return (int(-(-value // _GI)), "Gi")

@@ -97,13 +97,72 @@ _RULES: tuple[tuple[str, str], ...] = (
     (".nimw-state-failed .nimw-step-icon", f"color: {_DANGER};"),
     (".nimw-state-rolled_back .nimw-step-icon", f"color: {_WARNING};"),
     (".nimw-footer", f"border-top: 1px solid {_BORDER}; padding-top: 8px; gap: 8px;"),
+    # Navigation between the form and the deployments, and the edit-mode bar.
+    ("&.nimw-wide", "max-width: 1320px;"),
+    (".nimw-nav", "gap: 4px; margin: 2px 0;"),
+    (".nimw-nav button.is-current", f"box-shadow: inset 0 -3px 0 {_PRIMARY}; font-weight: 600;"),
+    (".nimw-edit-bar", "gap: 8px; align-items: center;"),
+    (".nimw-edit-banner", "flex: 1 1 auto;"),
+    # Step 13, "Wait until ready".
+    (".nimw-wait-step", "width: 100%;"),
+    (".nimw-wait-details", "margin: 2px 0 8px 2.2em; gap: 4px;"),
+    (".nimw-wait-message", "margin-top: 2px;"),
+    (".nimw-wait-detail", f"color: {_MUTED}; font-size: 12px; word-break: break-word;"),
+    (".nimw-wait-elapsed", f"color: {_MUTED}; font-size: 12px; margin-left: 6px;"),
+    # Model access: the token and a curl to copy.
+    (".nimw-access-token-row", "gap: 8px; align-items: flex-end;"),
+    (".nimw-token-value", "font-family: monospace; word-break: break-all;"),
+    (
+        ".nimw-curl",
+        f"background: #f5f5f5; border: 1px solid {_BORDER}; border-radius: 3px; padding: 8px;"
+        " margin: 4px 0; font-size: 12px; white-space: pre-wrap; word-break: break-all;",
+    ),
+    # The exact change of an edit.
+    (
+        ".nimw-changes",
+        f"font-family: monospace; font-size: 12px; white-space: pre-wrap; border: 1px solid {_BORDER};"
+        " border-radius: 3px; padding: 6px 8px;",
+    ),
+    (".nimw-change-update, .nimw-change-create, .nimw-change-restart", "font-weight: 600;"),
+    (".nimw-change-unchanged", f"color: {_MUTED};"),
+    (".nimw-change-replace", f"color: {_WARNING};"),
+    (".nimw-change-add", f"color: {_SUCCESS};"),
+    (".nimw-change-remove", f"color: {_DANGER};"),
+    # The deployments table: fixed column widths so the header and every row line up.
+    (".nimw-dep-table", "width: 100%;"),
+    (".nimw-dep-row", f"border-bottom: 1px solid {_BORDER}; padding: 4px 0; align-items: center;"),
+    (".nimw-dep-header-row", f"border-bottom: 2px solid {_BORDER}; font-weight: 600; color: {_MUTED};"),
+    (".nimw-dep-cells", "display: flex; gap: 8px; font-size: 13px; min-width: 0;"),
+    # Proportional columns (grow factors, no basis): header and rows are equally wide, because both
+    # reserve the same fixed width for the actions, so their columns line up whatever the page width.
+    (".nimw-dep-cell", "overflow-wrap: anywhere; min-width: 0;"),
+    (".nimw-dep-name", "flex: 15 1 0;"),
+    (".nimw-dep-model", "flex: 13 1 0;"),
+    (".nimw-dep-state", "flex: 15 1 0;"),
+    (".nimw-dep-urls", "flex: 20 1 0;"),
+    (".nimw-dep-replicas", "flex: 7 1 0;"),
+    (".nimw-dep-hwp", "flex: 12 1 0;"),
+    (".nimw-dep-storage", "flex: 14 1 0;"),
+    (".nimw-dep-age", "flex: 5 1 0;"),
+    (".nimw-dep-display", "font-weight: 600;"),
+    (".nimw-dep-actions, .nimw-dep-actions-spacer", "flex: 0 0 292px; gap: 2px; justify-content: flex-end;"),
+    (".nimw-dep-actions button", "padding: 0 6px; margin: 0;"),
+    (
+        ".nimw-delete, .nimw-access",
+        f"border: 1px solid {_BORDER}; border-radius: 3px; padding: 8px 12px; margin: 6px 0; gap: 4px;",
+    ),
+    (".nimw-delete-name", "font-weight: 600;"),
 )
 
 
 def _scope(selector: str) -> str:
+    """Prefix each part with the root class; ``&`` joins a part to the root itself (``&.nimw-wide``)."""
     if not selector:
         return f".{ROOT_CLASS}"
-    return ", ".join(f".{ROOT_CLASS} {part.strip()}" for part in selector.split(","))
+    parts = [part.strip() for part in selector.split(",")]
+    return ", ".join(
+        f".{ROOT_CLASS}{part[1:]}" if part.startswith("&") else f".{ROOT_CLASS} {part}" for part in parts
+    )
 
 
 def stylesheet() -> str:

@@ -98,8 +98,11 @@ def _owner(path: str) -> str | None:
     return None
 
 
-def check_form(*, data: Mapping[str, Any], facts: ClusterFacts | None) -> FormCheck:
-    """Validate the form data (snake_case keys) with the request model, then against the cluster."""
+def check_form(*, data: Mapping[str, Any], facts: ClusterFacts | None, update: bool = False) -> FormCheck:
+    """Validate the form data (snake_case keys) with the request model, then against the cluster.
+
+    ``update``: the form edits an existing deployment (its name is taken by itself, its PVC may grow).
+    """
     errors: dict[str, str] = {}
     try:
         request = DeploymentRequest.model_validate(dict(data))
@@ -131,7 +134,7 @@ def check_form(*, data: Mapping[str, Any], facts: ClusterFacts | None) -> FormCh
         except ValidationError:
             return FormCheck(request=None, errors=errors)
     skip = {_TOP_LEVEL_PATHS[key] for key in replaced}
-    for problem in validate_against_facts(request=probe, facts=facts):
+    for problem in validate_against_facts(request=probe, facts=facts, update=update):
         if any(belongs(problem.field, top) for top in skip) or problem.field in errors:
             continue
         errors[problem.field] = problem.message

@@ -28,23 +28,31 @@ from nim_widget.cluster.errors import AlreadyExists, NimWidgetError
 from nim_widget.deploy.orchestrator import DeployResult, deploy
 from nim_widget.deploy.steps import Step, StepEvent, StepState
 from nim_widget.facts import ClusterFacts
+from nim_widget.lifecycle.extract import ChangePreview, EditSession
+from nim_widget.lifecycle.readiness import DEFAULT_TIMEOUT
 from nim_widget.manifests import AssemblyError, Plan, assemble
 from nim_widget.request import dump_spec
 from nim_widget.ui.deployment import DeploymentSection
+from nim_widget.ui.deployments import SUBTITLE as DEPLOYMENTS_SUBTITLE
+from nim_widget.ui.deployments import TITLE as DEPLOYMENTS_TITLE
+from nim_widget.ui.deployments import NimDeployments
 from nim_widget.ui.env import EnvEditor, predefined_names, row_messages
 from nim_widget.ui.form import show
-from nim_widget.ui.header import Header
+from nim_widget.ui.header import EDIT_TITLE, TITLE, Header
 from nim_widget.ui.html import alert, esc
 from nim_widget.ui.picker import ModelPicker
 from nim_widget.ui.progress import ProgressPanel, result_rows
+from nim_widget.ui.readiness import ReadinessPanel, WallClock
 from nim_widget.ui.review import ReviewSection, summary_sections
 from nim_widget.ui.stepper import stepper_html
 from nim_widget.ui.storage import StorageSection
 from nim_widget.ui.styles import ROOT_CLASS, style_widget
 from nim_widget.ui.validation import FormCheck, belongs, check_form, label_for
+from nim_widget.ui.wizard_edit import WizardEdit
 from nim_widget.ui.worker import Runner, UiPublisher, safe_job, thread_runner
 
 PAGE_PROGRESS = 4
+PAGE_DEPLOYMENTS = 5
 PROJECT_LABEL = "opendatahub.io/dashboard=true"
 
 
@@ -62,6 +70,12 @@ class NimWizard:
     ``project``: the project to open on (default: the connection's namespace).
     ``demo``: show the "Demo cluster" banner; None decides from the environment (``NIM_WIDGET_DEMO``)
     or from how the connection was made. ``runner`` starts background jobs (tests pass an inline one).
+
+    After a deploy the wizard waits until the model is ready (step 13) unless ``wait_until_ready`` is
+    False, for at most ``ready_timeout`` seconds (default 30 minutes). Following runs through
+    ``follow_runner`` (default: its own daemon thread, whatever ``runner`` is: it lasts minutes and
+    must stay cancellable). ``deployments``: the stand-alone `NimDeployments` this wizard edits for
+    (its "Deployments" button then goes back to that view instead of a page of its own).
     """
 
     def __init__(
@@ -75,6 +89,10 @@ class NimWizard:
         runner: Runner | None = None,
         dashboard_namespaces: Sequence[str] | None = None,
         clock: Callable[[], datetime] | None = None,
+        wait_until_ready: bool = True,
+        ready_timeout: float = DEFAULT_TIMEOUT,
+        follow_runner: Runner | None = None,
+        deployments: NimDeployments | None = None,
     ) -> None:
         from nim_widget import demo as demo_env
 
@@ -105,6 +123,14 @@ class NimWizard:
         self._touched: set[str] = set()
         self._current = 0
         self._threads: list[threading.Thread] = []
+        self.wait_until_ready = wait_until_ready
+        self.ready_timeout = ready_timeout
+        self._follow_runner: Runner = follow_runner or thread_runner
+        self.lifecycle_clock = WallClock(self._now)
+        self.editing = WizardEdit(self)
+        self._host_deployments = deployments
+        self.deployments_view: NimDeployments | None = None
+        self._page_before_deployments = 0
 
         self.header = Header(
             cluster=connection.describe(),
@@ -116,7 +142,22 @@ class NimWizard:
         self.storage = StorageSection(clock=self._now)
         self.env = EnvEditor()
         self.review = ReviewSection()
-        self.progress = ProgressPanel(publisher=self.publisher)
+        self.readiness = ReadinessPanel(publisher=self.publisher)
+        self.progress = ProgressPanel(publisher=self.publisher, after_steps=self.readiness.box)
+        self.nav_form = widgets.Button(description="Deploy a model", icon="rocket")
+        self.nav_form.add_class("nimw-nav-wizard")
+        self.nav_deployments = widgets.Button(description="Deployments", icon="list")
+        self.nav_deployments.add_class("nimw-nav-deployments")
+        self.nav = widgets.HBox([self.nav_form, self.nav_deployments])
+        self.nav.add_class("nimw-nav")
+        self.edit_banner = widgets.HTML(value="")
+        self.edit_banner.add_class("nimw-edit-banner")
+        self.cancel_edit = widgets.Button(description="Cancel edit", icon="times")
+        self.cancel_edit.add_class("nimw-cancel-edit")
+        self.edit_bar = widgets.HBox([self.edit_banner, self.cancel_edit])
+        self.edit_bar.add_class("nimw-edit-bar")
+        show(self.edit_bar, False)
+        self.deployments_page = widgets.VBox([])
 
         self.stepper = widgets.HTML(value="")
         self.stepper.add_class("nimw-steps")
@@ -126,8 +167,10 @@ class NimWizard:
             self.env.box,
             self.review.box,
             self.progress.box,
+            self.deployments_page,
         ]
-        for page, name in zip(pages, ("model", "deployment", "advanced", "review", "progress"), strict=True):
+        names = ("model", "deployment", "advanced", "review", "progress", "deployments")
+        for page, name in zip(pages, names, strict=True):
             page.add_class("nimw-page")
             page.add_class(f"nimw-page-{name}")
         self.pages = widgets.Stack(children=pages, selected_index=0)
@@ -147,6 +190,8 @@ class NimWizard:
             [
                 style_widget(),
                 self.header.box,
+                self.nav,
+                self.edit_bar,
                 self.stepper,
                 self.pages,
                 self.footer,
@@ -174,6 +219,9 @@ class NimWizard:
 
     def close(self) -> None:
         """Close every widget of this wizard, and the connection when the wizard made it."""
+        self.readiness.cancel()
+        if self.deployments_view is not None:
+            _close_tree(self.deployments_view.box)
         _close_tree(self.widget)
         if self._owns_connection:
             self.connection.close()
@@ -187,6 +235,14 @@ class NimWizard:
         self.review.dry_run.on_click(lambda _b: self.start_dry_run())
         self.progress.new_deployment.on_click(lambda _b: self.new_deployment())
         self.progress.back_to_form.on_click(lambda _b: self.back_to_form())
+        self.progress.view_deployments.on_click(lambda _b: self.show_deployments())
+        self.nav_form.on_click(lambda _b: self.show_form())
+        self.nav_deployments.on_click(lambda _b: self.show_deployments())
+        self.cancel_edit.on_click(lambda _b: self.new_deployment())
+        self.review.overwrite.observe(lambda _c: self.editing.overwrite_changed(), names="value")
+        self.readiness.access.on_enable(
+            lambda: self.readiness.enable_access(api=self.api, namespace=self.project, runner=self._start)
+        )
         self.picker.retry.on_click(lambda _b: self.reload())
         self.picker.on_change(lambda: self._edited("model", "tag"))
         self.deployment.on_change(self._edited)
@@ -289,7 +345,7 @@ class NimWizard:
 
     def revalidate(self) -> FormCheck:
         with self.publisher.batch():
-            check = check_form(data=self.form_data(), facts=self.facts)
+            check = self._check()
             self.check = check
             visible = {path: message for path, message in check.errors.items() if self._shown(path)}
             self.picker.model_field.set_error(visible.get("model"))
@@ -300,6 +356,11 @@ class NimWizard:
             self._update_footer()
         return check
 
+    def _check(self) -> FormCheck:
+        """The engine's rules; in an edit also what an edit may not change (a PVC only grows)."""
+        editing = self.editing.active
+        return self.editing.check(check_form(data=self.form_data(), facts=self.facts, update=editing))
+
     def _shown(self, path: str) -> bool:
         """Messages appear once a person has touched the field, so a fresh form is not a wall of red."""
         return any(belongs(path, touched) or belongs(touched, path) for touched in self._touched)
@@ -309,9 +370,33 @@ class NimWizard:
         on_form = current < PAGE_PROGRESS
         loading = self.facts is None
         step_ok = not loading and self.check.step_valid(current + 1) if current < 3 else self.check.valid
+        editing = self.editing.active
         self.back.disabled = self._busy or current == 0
         self.next.disabled = self._busy or not step_ok
-        self.deploy_button.disabled = self._busy or not self.check.valid or self.plan is None
+        self.deploy_button.disabled = (
+            self._busy or not self.check.valid or self.plan is None or self.editing.nothing_to_apply
+        )
+        self.deploy_button.description = "Apply changes" if editing else "Deploy model"
+        show(self.stepper, current != PAGE_DEPLOYMENTS)
+        # The title says what the page does; the edit bar belongs to the form, not to the table.
+        editing_shown = bool(self.edit_banner.value)
+        if current == PAGE_DEPLOYMENTS:
+            self.header.set_title(title=DEPLOYMENTS_TITLE, subtitle=DEPLOYMENTS_SUBTITLE)
+        else:
+            self.header.set_title(title=EDIT_TITLE if editing_shown else TITLE)
+        show(self.edit_bar, editing_shown and current != PAGE_DEPLOYMENTS)
+        if current == PAGE_DEPLOYMENTS:  # the table needs more room than the form
+            self.widget.add_class("nimw-wide")
+        else:
+            self.widget.remove_class("nimw-wide")
+        for button, selected in (
+            (self.nav_deployments, current == PAGE_DEPLOYMENTS),
+            (self.nav_form, current != PAGE_DEPLOYMENTS),
+        ):
+            if selected:
+                button.add_class("is-current")
+            else:
+                button.remove_class("is-current")
         show(self.next, on_form and current < 3)
         show(self.deploy_button, current == 3)
         show(self.back, on_form)
@@ -339,10 +424,12 @@ class NimWizard:
 
     @property
     def current_step(self) -> int:
-        """1 to 4 for the form's steps, 5 while deploying or showing the outcome."""
+        """1 to 4 for the form's steps, 5 while deploying or showing the outcome, 6 on Deployments."""
         return self._current + 1
 
     def _go(self, index: int) -> None:
+        if index == 2:
+            self.env.materialise()  # rows of an edited deployment become widgets here, in a callback
         self._current = index
         self.pages.selected_index = index
         if index == 3:
@@ -387,6 +474,9 @@ class NimWizard:
                 or ["The cluster information is still loading."]
             )
             return
+        if self.editing.active:
+            self.editing.render_review(request, facts)
+            return
         try:
             plan = assemble(request=request, facts=facts)
         except AssemblyError as exc:
@@ -410,11 +500,20 @@ class NimWizard:
         self.review.dry_run.disabled = True
         self.review.dry_run_result.value = alert(kind="info", title="Dry run in progress…")
         self._update_footer()
+        editing = self.editing.active
+        overwrite = editing and bool(self.review.overwrite.value)
 
         def job() -> None:
             events: list[StepEvent] = []
             try:
-                deploy(api=self.api, request=request, on_event=events.append, dry_run=True)
+                deploy(
+                    api=self.api,
+                    request=request,
+                    on_event=events.append,
+                    dry_run=True,
+                    update=editing,
+                    overwrite=overwrite,
+                )
             except Exception as exc:  # shown to the person; a dry run writes nothing to undo
                 message = alert(
                     kind="danger",
@@ -440,32 +539,69 @@ class NimWizard:
         self._start(job, name=f"nim-dry-run-{request.name}")
 
     def start_deploy(self) -> None:
+        """Deploy (or, in an edit, apply the previewed change), then wait until ready (step 13)."""
         request = self.check.request
-        if request is None or self._busy or self.plan is None:
+        session = self.editing.session
+        if request is None or self._busy or self.plan is None or self.editing.nothing_to_apply:
             return
+        overwrite = session is not None and bool(self.review.overwrite.value)
         self._busy = True
         self.last_result, self.last_error = None, None
-        self.progress.reset(heading=f"Deploying {request.display_name} to project {request.project}")
+        verb = "Updating" if session is not None else "Deploying"
+        where = "in" if session is not None else "to"
+        self.progress.reset(heading=f"{verb} {request.display_name} {where} project {request.project}")
+        self.readiness.reset()
         self._go(PAGE_PROGRESS)
 
         def job() -> None:
             try:
-                result = deploy(api=self.api, request=request, on_event=self.progress.on_event)
+                if session is not None:
+                    result = session.apply(request, overwrite=overwrite, on_event=self.progress.on_event)
+                else:
+                    result = deploy(api=self.api, request=request, on_event=self.progress.on_event)
             except Exception as exc:  # the engine's errors carry title/detail; anything else still shows
                 self.last_error = exc
-                self.progress.show_failure(error=exc)
+                advice = self.editing.advice(exc) if session is not None else None
+                self.progress.show_failure(error=exc, advice=advice)
+                self.readiness.skip(detail="Nothing to wait for: the change was not made")
             else:
                 self.last_result = result
                 self.progress.show_success(
-                    title=f"{request.display_name} is deployed",
+                    title=f"{request.display_name} is {'updated' if session is not None else 'deployed'}",
                     summary=result_rows(result),
                     manifests=result.manifests,
                 )
+                if self.wait_until_ready:
+                    self.start_waiting(name=result.name, project=result.project)
+                else:
+                    self.readiness.skip(detail="Not waiting (wait_until_ready is off)")
             with self.publisher.batch(self.footer):
                 self._busy = False
                 self._update_footer()
 
-        self._start(job, name=f"nim-deploy-{request.name}")
+        self._start(job, name=f"nim-{'update' if session is not None else 'deploy'}-{request.name}")
+
+    # -- step 13: wait until ready -----------------------------------------------------------------
+
+    def start_waiting(self, *, name: str, project: str | None = None) -> None:
+        """Follow ``name`` until it is ready or failed, on ``follow_runner`` (step 13)."""
+        self.readiness.start(
+            api=self.api,
+            namespace=project or self.project,
+            name=name,
+            clock=self.lifecycle_clock,
+            timeout=self.ready_timeout,
+            runner=self._follow_runner,
+            on_crash=self._crashed,
+        )
+
+    def stop_waiting(self) -> None:
+        """What "Stop waiting" does: stop following; the deployment is left alone."""
+        self.readiness.cancel()
+
+    def join_ready(self, timeout: float) -> bool:
+        """Wait until step 13 has ended (tests and scripts); True when it did within ``timeout``."""
+        return self.readiness.join(timeout)
 
     def back_to_form(self) -> None:
         """After a failure: to step 2 when the name is taken, else to the review; facts re-read."""
@@ -477,14 +613,71 @@ class NimWizard:
         """Start over with a clean form on the same project (the cluster is read again)."""
         if self._busy:
             return
+        self.readiness.cancel()
+        self._clear_form()
+        self._go(0)
+        self.reload()
+
+    def _clear_form(self) -> None:
+        """An empty create form: edit mode left, every field back to its default."""
+        self.editing.clear()
         self._touched.clear()
         self.deployment.reset()
         self.storage.reset()
         self.env.clear()
         self.picker.clear()
         self.plan = None
-        self._go(0)
-        self.reload()
+
+    # -- edit mode -----------------------------------------------------------------------------------
+
+    def edit(self, name: str) -> None:
+        """Open the form on deployment ``name`` in edit mode (see `wizard_edit`)."""
+        self.editing.open(name)
+
+    @property
+    def edit_session(self) -> EditSession | None:
+        return self.editing.session
+
+    @property
+    def change_preview(self) -> ChangePreview | None:
+        """The change the review showed last (an edit), which "Apply changes" sends."""
+        return self.editing.preview
+
+    # -- deployments -------------------------------------------------------------------------------
+
+    def show_deployments(self) -> None:
+        """The project's deployments (a page of the wizard, made on the first visit)."""
+        if self._host_deployments is not None:
+            self._host_deployments.show_list()
+            return
+        view = self.deployments_view
+        if view is None:
+            view = NimDeployments(
+                connection=self.connection,
+                project=self.project,
+                demo=self.demo,
+                runner=self._runner,
+                clock=self._now,
+                on_edit=self.edit,
+                on_new=self.show_form,
+                publisher=self.publisher,
+                embedded=True,
+                load=False,
+            )
+            self.deployments_view = view
+            self.deployments_page.children = (view.box,)
+        if self._current != PAGE_DEPLOYMENTS:
+            self._page_before_deployments = self._current
+        self._go(PAGE_DEPLOYMENTS)
+        if view.project != self.project:
+            view.set_project(self.project)
+        else:
+            view.refresh()
+
+    def show_form(self) -> None:
+        """Back from Deployments to where the person was (the form, or a deploy's progress)."""
+        if self._current == PAGE_DEPLOYMENTS:
+            self._go(self._page_before_deployments)
 
     # -- threads -----------------------------------------------------------------------------------
 

@@ -52,6 +52,7 @@ def test_dashboard_and_nim_widget_deployments_are_listed_alike(
     by_name = {r.name: r for r in rows}
 
     ours = by_name["llama-small"]
+    assert ours.made_by == "nim-widget"
     assert (ours.display_name, ours.model, ours.tag) == ("Llama small", "llama-3.2-1b-instruct", "1.12.0")
     assert ours.state.stage is Stage.READY
     assert ours.url == ours.internal_url == "http://llama-small-predictor.demo.svc.cluster.local"
