@@ -198,8 +198,11 @@ class HardwareIdentifier:
         return self.min_count <= value and (self.max_count is None or value <= self.max_count)
 
     def bounds_text(self) -> str:
+        """Follows "must be": "GPU must be 1" reads better than "between 1 and 1"."""
         if self.max_count is None:
             return f"at least {self.min_count}"
+        if self.max_count == self.min_count:
+            return str(self.min_count)
         return f"between {self.min_count} and {self.max_count}"
 
 

@@ -171,6 +171,43 @@ def diff_ops(*, old: Mapping[str, Any], new: Mapping[str, Any]) -> list[dict[str
     return ops
 
 
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode("utf-8")).decode("ascii")
+
+
+def _registry_credentials(text: str) -> list[str]:
+    """The credentials inside a dockerconfigjson: an error may quote the password (the NGC key) or
+    an `auth` alone, in any of its forms, without the rest of the document around it."""
+    if "auths" not in text:
+        return []
+    try:
+        config = json.loads(text)
+    except ValueError:
+        return []
+    auths = config.get("auths") if isinstance(config, dict) else None
+    if not isinstance(auths, dict):
+        return []
+    found: list[str] = []
+    for entry in auths.values():
+        if not isinstance(entry, dict):
+            continue
+        password, auth = entry.get("password"), entry.get("auth")
+        if isinstance(password, str) and password:
+            found += [password, _b64(password)]
+            username = entry.get("username")
+            if isinstance(username, str):
+                found += [f"{username}:{password}", _b64(f"{username}:{password}")]
+        if isinstance(auth, str) and auth:
+            found.append(auth)
+            with contextlib.suppress(binascii.Error, ValueError, UnicodeDecodeError):
+                pair = base64.b64decode(auth, validate=True).decode("utf-8")
+                found.append(pair)
+                _, colon, secret = pair.partition(":")
+                if colon and secret:
+                    found += [secret, _b64(secret)]
+    return found
+
+
 def _secret_values(info: KindInfo, body: Any) -> list[str]:
     """Every string that could be a secret in a Secret body or a patch touching one."""
     found: list[str] = []
@@ -180,8 +217,11 @@ def _secret_values(info: KindInfo, body: Any) -> list[str]:
     def take(value: Any) -> None:
         if isinstance(value, str):
             found.append(value)
+            found.extend(_registry_credentials(value))
             with contextlib.suppress(binascii.Error, ValueError, UnicodeDecodeError):
-                found.append(base64.b64decode(value, validate=True).decode("utf-8"))
+                decoded = base64.b64decode(value, validate=True).decode("utf-8")
+                found.append(decoded)
+                found.extend(_registry_credentials(decoded))
         elif isinstance(value, Mapping):
             for item in value.values():
                 take(item)

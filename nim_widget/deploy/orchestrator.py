@@ -23,7 +23,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -57,7 +57,12 @@ log = logging.getLogger(__name__)
 
 OnEvent = Callable[[StepEvent], None]
 _MAX_WORKERS = 24  # dry runs, access reviews and the node list of one round go out together
-_RESOURCE_OF_ROLE = {"inference_service": "inferenceservices", "runtime": "inferenceservices"}
+# The dashboard words a 409 by resource; a PVC gets its generic "A resource with the name" sentence.
+_RESOURCE_OF_ROLE = {
+    "inference_service": "inferenceservices",
+    "runtime": "inferenceservices",
+    "pvc": "persistentvolumeclaims",
+}
 
 
 class Clock(Protocol):
@@ -164,6 +169,11 @@ class _Run:
         if isinstance(error, AlreadyExists):
             resource = _RESOURCE_OF_ROLE.get(write.role, "")
             result.detail = already_exists_detail(resource=resource, display_name=self.request.display_name)
+            if write.role == "pvc":  # the dashboard's sentence names the deployment, not the storage
+                result.detail += (
+                    f' The storage "{write.ref.name}" already exists in project {write.ref.namespace}: '
+                    "choose another cluster storage name or use the existing storage."
+                )
         elif isinstance(error, Conflict) and write.verb == "replace":
             what = "model deployment" if write.role in ("runtime", "inference_service") else "storage"
             result.detail = (
@@ -176,12 +186,15 @@ class _Run:
     # -- dry run -----------------------------------------------------------------------------------
 
     def dry_run(self, writes: list[Write]) -> list[Write]:
-        """Every write with dryRun=All, all at once; returns the writes still needed."""
-        futures = {self.pool.submit(w.send, api=self.api, dry_run=True): w for w in writes}
+        """Every write with dryRun=All, all at once; returns the writes still needed.
+
+        Results are read in plan order, not completion order, so when several writes are refused
+        the one reported is always the same (the runtime's, which comes first)."""
+        futures = [(self.pool.submit(w.send, api=self.api, dry_run=True), w) for w in writes]
+        wait([future for future, _ in futures])
         needed: list[Write] = []
         failure: NimWidgetError | None = None
-        for future in as_completed(futures):
-            write = futures[future]
+        for future, write in futures:
             error = future.exception()
             if error is None:
                 needed.append(write)

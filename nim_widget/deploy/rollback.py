@@ -6,8 +6,9 @@ the resourceVersion of this run's last write so a change someone else made since
 overwritten: a PUT carries that resourceVersion, and a JSON patch (the overwrite path) is undone by
 the reverse patch led by a `test` of it. Each undo uses the verb its write used, so the write's dry
 run has already proved the permission the undo needs. Objects the run did not write (existing
-secrets, an existing PVC) are never touched. A write whose answer was lost may or may not have
-happened; the ledger asks the cluster.
+secrets, an existing PVC) are never touched; nor is a secret this run created that another
+deployment's ServingRuntime now uses. A write whose answer was lost may or may not have happened;
+the ledger asks the cluster.
 """
 
 from __future__ import annotations
@@ -104,6 +105,7 @@ class Ledger:
 
 
 UndoReport = Callable[[int, StepState, str], None]
+_RUNTIME_API = "serving.kserve.io/v1alpha1"
 
 
 def roll_back(*, api: Api, ledger: Ledger, report: UndoReport) -> list[str]:
@@ -111,7 +113,14 @@ def roll_back(*, api: Api, ledger: Ledger, report: UndoReport) -> list[str]:
     problems: list[str] = []
     for ref, entry in ledger.newest_first():
         try:
-            if entry.created:
+            user = _other_user(api, ref, ledger) if entry.created and ref.kind == "Secret" else None
+            if user is not None:
+                report(
+                    entry.step,
+                    StepState.ROLLED_BACK,
+                    f"Kept {ref} (created by this run): ServingRuntime {user} uses it",
+                )
+            elif entry.created:
                 api.delete(api_version=ref.api_version, kind=ref.kind, name=ref.name, namespace=ref.namespace)
                 report(entry.step, StepState.ROLLED_BACK, f"Deleted {ref} (created by this run)")
             elif ref.kind == "PersistentVolumeClaim":
@@ -131,6 +140,38 @@ def roll_back(*, api: Api, ledger: Ledger, report: UndoReport) -> list[str]:
             problems.append(f"{ref}: {error}")
             report(entry.step, StepState.FAILED, f"Could not undo the change to {ref}: {error}")
     return problems
+
+
+def _other_user(api: Api, secret: ObjectRef, ledger: Ledger) -> str | None:
+    """The name of a ServingRuntime this run did not write that refers to `secret`, if any.
+
+    `ngc-secret` and `nvidia-nim-secrets` are shared by every deployment of a project: a deploy that
+    ran meanwhile may have found the one this run created and reused it, and deleting it would leave
+    that deployment unable to pull its image or read its key."""
+    ours = {ref.name for ref, _ in ledger.newest_first() if ref.kind == "ServingRuntime"}
+    runtimes = api.list(api_version=_RUNTIME_API, kind="ServingRuntime", namespace=secret.namespace)
+    for runtime in sorted(runtimes, key=lambda item: str((item.get("metadata") or {}).get("name"))):
+        name = str((runtime.get("metadata") or {}).get("name"))
+        if name not in ours and secret.name in _secret_refs(runtime.get("spec")):
+            return name
+    return None
+
+
+def _secret_refs(node: Any) -> set[str]:
+    """Secrets named by pull secrets, env `secretKeyRef` or envFrom `secretRef` anywhere below `node`."""
+    found: set[str] = set()
+    if isinstance(node, Mapping):
+        for key, value in node.items():
+            if key in ("secretKeyRef", "secretRef") and isinstance(value, Mapping) and value.get("name"):
+                found.add(str(value["name"]))
+            elif key == "imagePullSecrets" and isinstance(value, list):
+                found.update(str(v["name"]) for v in value if isinstance(v, Mapping) and v.get("name"))
+            else:
+                found |= _secret_refs(value)
+    elif isinstance(node, list):
+        for item in node:
+            found |= _secret_refs(item)
+    return found
 
 
 def _restore(api: Api, ref: ObjectRef, entry: _Entry) -> None:

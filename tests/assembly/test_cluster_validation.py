@@ -222,6 +222,19 @@ def test_resource_overrides_against_the_profile(resources: dict[str, Any], expec
     assert errors(request(resources=resources), facts()) == expected
 
 
+def test_a_profile_allowing_one_count_says_that_count() -> None:
+    """team-a100 sets exactly two GPUs: "must be 2" reads better than "between 2 and 2"."""
+    req = request(
+        hardwareProfile="team-a100",
+        resources={"requests": {"nvidia.com/gpu": "1"}, "limits": {"nvidia.com/gpu": "1"}},
+    )
+    message = 'GPU must be 2 (hardware profile "Team A100 (2x)")'
+    assert errors(req, facts()) == {
+        "resources.requests.nvidia.com/gpu": message,
+        "resources.limits.nvidia.com/gpu": message,
+    }
+
+
 def test_existing_storage_must_exist() -> None:
     req = request(storage={"mode": "existing", "pvcName": "no-such-pvc"})
     assert errors(req, facts()) == {

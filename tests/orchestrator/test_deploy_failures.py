@@ -69,6 +69,40 @@ def test_a_failed_dry_run_writes_nothing(api: Api, sandbox: Sandbox) -> None:
     assert real_writes(sandbox, since=start) == []
 
 
+def test_several_refused_dry_runs_report_the_runtime_first(api: Api, sandbox: Sandbox) -> None:
+    """The runtime's refusal is reported even when the storage's arrives first: plan order, not
+    completion order, so the same cluster always gives the same message."""
+    for resource, latency in (("servingruntimes", 0.3), ("persistentvolumeclaims", 0.0)):
+        sandbox.faults.add(
+            verb="create",
+            resource=resource,
+            dry_run=True,
+            status=422,
+            reason="Invalid",
+            message=f"{resource} refused: spec: bad",
+            latency=latency,
+        )
+    with pytest.raises(NimWidgetError) as err:
+        deploy(api=api, request=spec())
+    assert err.value.step == Step.DRY_RUN and "servingruntimes refused" in err.value.detail
+    assert err.value.obj is not None and err.value.obj.kind == "ServingRuntime"
+
+
+def test_a_storage_name_conflict_names_the_storage(api: Api, sandbox: Sandbox) -> None:
+    sandbox.faults.add(
+        verb="create", resource="persistentvolumeclaims", dry_run=False, status=409, reason="AlreadyExists"
+    )
+    with pytest.raises(AlreadyExists) as err:
+        deploy(api=api, request=spec())
+    assert err.value.detail.startswith(  # the dashboard's own sentence for a conflict that is not IS/SR
+        'A resource with the name "Llama 3.1 8B" already exists. Please choose a different resource name.'
+    )
+    assert (
+        'The storage "llama-cache" already exists in project demo: choose another cluster storage name '
+        "or use the existing storage." in err.value.detail
+    )
+
+
 def test_two_concurrent_deploys_of_one_name_give_one_success_and_one_already_exists(
     api: Api, sandbox: Sandbox
 ) -> None:

@@ -264,7 +264,7 @@ CORPUS: tuple[Case, ...] = (
     Case(
         "gpu-over-profile-max",
         "resources.requests.nvidia.com/gpu",
-        "GPU must be between 1 and 1",
+        "GPU must be 1 (",
         {"resources": {"requests": {"nvidia.com/gpu": "2"}, "limits": {"nvidia.com/gpu": "2"}}},
         widget=True,
     ),

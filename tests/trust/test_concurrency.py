@@ -312,13 +312,6 @@ def test_failing_deploys_never_roll_back_concurrent_ones(api: Api, sandbox: Sand
     assert not left & {f"mixed-{i}" for i, o in enumerate(outcomes) if isinstance(o, NimWidgetError)}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="known bug, reported: deploy/rollback.py deletes every object the failed run created, including "
-    "the project's shared pull secret (ngc-secret), even when a deployment that succeeded meanwhile "
-    "reuses it; that deployment is left without its image pull secret",
-)
 def test_a_failed_deploy_keeps_the_shared_secret_a_concurrent_deploy_reuses(
     api: Api, sandbox: Sandbox
 ) -> None:

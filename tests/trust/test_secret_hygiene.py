@@ -294,13 +294,6 @@ def test_failures_show_no_key(world: tuple[Sandbox, Canary], debug_logs: pytest.
     canary.assert_clean(surfaces)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="known leak, reported: cluster/api.py _secret_values() scrubs a Secret's data values and "
-    "their base64 decoding, but not the password inside a decoded dockerconfigjson, so a refusal "
-    "that quotes only the key (or its base64) reaches the exception text",
-)
 @pytest.mark.parametrize("form", ["the key", "base64(key)"])
 def test_a_refusal_quoting_only_the_key_shows_no_key(world: tuple[Sandbox, Canary], form: str) -> None:
     sandbox, canary = world
