@@ -389,9 +389,7 @@ def _admin_default(annotations: Mapping[str, Any]) -> bool:
     return isinstance(config, dict) and config.get("isDefault") is True and config.get("isEnabled") is True
 
 
-def parse_storage_classes(
-    *, objs: Iterable[_Obj]
-) -> tuple[tuple[StorageClassInfo, ...], str | None]:
+def parse_storage_classes(*, objs: Iterable[_Obj]) -> tuple[tuple[StorageClassInfo, ...], str | None]:
     """Storage classes by name and the default the wizard preselects: the OpenShift AI admin default
     (`opendatahub.io/sc-config` enabled + default), else the cluster default annotation."""
     infos: list[StorageClassInfo] = []

@@ -82,13 +82,16 @@ class _Reader:
     def get(self, kind: tuple[str, str], namespace: str, name: str) -> Future[Outcome[Obj]]:
         key = (kind[1], namespace, name)
         if key not in self.fetched:
-            self.fetched[key] = self.pool.submit(_attempt, lambda: self.api.get(
-                api_version=kind[0], kind=kind[1], name=name, namespace=namespace))
+            self.fetched[key] = self.pool.submit(
+                _attempt,
+                lambda: self.api.get(api_version=kind[0], kind=kind[1], name=name, namespace=namespace),
+            )
         return self.fetched[key]
 
     def list(self, kind: tuple[str, str], namespace: str | None) -> Future[Outcome[list[Obj]]]:
-        return self.pool.submit(_attempt, lambda: self.api.list(
-            api_version=kind[0], kind=kind[1], namespace=namespace))
+        return self.pool.submit(
+            _attempt, lambda: self.api.list(api_version=kind[0], kind=kind[1], namespace=namespace)
+        )
 
 
 def _optional_list(outcome: Outcome[list[Obj]], what: str, skipped: list[SkippedEntry]) -> list[Obj]:
@@ -153,8 +156,9 @@ def gather(
             template_f = read.get(TEMPLATE, acct_ns, parsed.template_name) if parsed.template_name else None
             config_f = read.get(CONFIGMAP, acct_ns, parsed.config_name) if parsed.config_name else None
             pull_f = read.get(SECRET, acct_ns, parsed.pull_secret_name) if parsed.pull_secret_name else None
-            key_f = (read.get(SECRET, acct_ns, parsed.api_key_secret_name)
-                     if parsed.api_key_secret_name else None)
+            key_f = (
+                read.get(SECRET, acct_ns, parsed.api_key_secret_name) if parsed.api_key_secret_name else None
+            )
             template = template_f.result().get() if template_f else None
             catalog_cm = config_f.result().get() if config_f else None
             pull_secret = pull_f.result().get() if pull_f else None
