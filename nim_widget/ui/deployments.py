@@ -31,6 +31,7 @@ from nim_widget.lifecycle.listing import DeploymentSummary, format_age, list_dep
 from nim_widget.lifecycle.stages import STAGE_TITLES, Stage
 from nim_widget.ui.access import AccessPanel, enable_and_read
 from nim_widget.ui.deletion import DeletePanel
+from nim_widget.ui.display import RootView, close_tree
 from nim_widget.ui.form import show
 from nim_widget.ui.header import Header
 from nim_widget.ui.html import alert, esc, help_text
@@ -141,7 +142,7 @@ class RowSlot:
         show(self.box, True)
 
 
-class NimDeployments:
+class NimDeployments(RootView):
     """The NIM deployments of a project, with refresh and row actions.
 
     ``connection``/``kubeconfig``/``context``/``demo`` as for `NimWizard`; ``on_edit(name)`` is what
@@ -271,19 +272,10 @@ class NimDeployments:
 
     # -- display -----------------------------------------------------------------------------------
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        bundle = self.widget._repr_mimebundle_(**kwargs)
-        if isinstance(bundle, dict):
-            bundle["text/plain"] = repr(self)
-        return bundle
-
-    def __repr__(self) -> str:
-        return f"NimDeployments(cluster={self.connection.describe()!r}, project={self.project!r})"
-
     def close(self) -> None:
         if self._editor is not None:
             self._editor.close()
-        _close_tree(self.widget)
+        close_tree(self.widget)
         if self._owns_connection:
             self.connection.close()
 
@@ -586,9 +578,3 @@ class NimDeployments:
         with self.publisher.batch(self.result):
             self._set_busy(False)
             self.result.value = alert(kind="danger", title="Something went wrong", body=_describe(error))
-
-
-def _close_tree(widget: widgets.Widget) -> None:
-    for child in getattr(widget, "children", ()) or ():
-        _close_tree(child)
-    widget.close()

@@ -36,6 +36,7 @@ from nim_widget.ui.deployment import DeploymentSection
 from nim_widget.ui.deployments import SUBTITLE as DEPLOYMENTS_SUBTITLE
 from nim_widget.ui.deployments import TITLE as DEPLOYMENTS_TITLE
 from nim_widget.ui.deployments import NimDeployments
+from nim_widget.ui.display import RootView, close_tree
 from nim_widget.ui.env import EnvEditor, predefined_names, row_messages
 from nim_widget.ui.form import show
 from nim_widget.ui.header import EDIT_TITLE, TITLE, Header
@@ -62,7 +63,7 @@ def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
-class NimWizard:
+class NimWizard(RootView):
     """Deploy an NVIDIA NIM model from a notebook: four steps, a review, and a live deploy.
 
     ``connection``: an engine `Connection`; when omitted, one is made from ``kubeconfig``/``context``
@@ -207,22 +208,12 @@ class NimWizard:
 
     # -- display -----------------------------------------------------------------------------------
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        bundle = self.widget._repr_mimebundle_(**kwargs)
-        if isinstance(bundle, dict):
-            # A short, stable text fallback: notebooks saved or compared (nbval) without a frontend.
-            bundle["text/plain"] = repr(self)
-        return bundle
-
-    def __repr__(self) -> str:
-        return f"NimWizard(cluster={self.connection.describe()!r}, project={self.project!r})"
-
     def close(self) -> None:
         """Close every widget of this wizard, and the connection when the wizard made it."""
         self.readiness.cancel()
         if self.deployments_view is not None:
-            _close_tree(self.deployments_view.box)
-        _close_tree(self.widget)
+            close_tree(self.deployments_view.box)
+        close_tree(self.widget)
         if self._owns_connection:
             self.connection.close()
 
@@ -697,9 +688,3 @@ class NimWizard:
         with self.publisher.batch(self.crash):
             self._busy = False
             self.crash.value = alert(kind="danger", title="Something went wrong", body=_describe(error))
-
-
-def _close_tree(widget: widgets.Widget) -> None:
-    for child in getattr(widget, "children", ()) or ():
-        _close_tree(child)
-    widget.close()
