@@ -116,6 +116,18 @@ def _spec_problem(error: SpecError, out: TextIO) -> int:
     return EXIT_BAD_INPUT
 
 
+def _read_request(args: argparse.Namespace, *, stderr: TextIO, stdin: TextIO) -> DeploymentRequest | int:
+    """The request from the spec file, or the exit code of why there is none (bad flags or spec)."""
+    from nim_widget.request import SpecError
+
+    if not _check_flags(args, stderr):
+        return EXIT_BAD_INPUT
+    try:
+        return _load(args.filename, stdin)
+    except SpecError as error:
+        return _spec_problem(error, stderr)
+
+
 def _check_flags(args: argparse.Namespace, out: TextIO) -> bool:
     if args.overwrite and not args.update:
         print("Error: --overwrite applies only with --update", file=out)
@@ -136,15 +148,12 @@ def cmd_render(
     from nim_widget.cluster.errors import NimWidgetError
     from nim_widget.deploy.validation import validation_error
     from nim_widget.manifests import assemble
-    from nim_widget.request import SpecError, validate_against_facts
+    from nim_widget.request import validate_against_facts
 
     stdout, stderr, stdin = stdout or sys.stdout, stderr or sys.stderr, stdin or sys.stdin
-    if not _check_flags(args, stderr):
-        return EXIT_BAD_INPUT
-    try:
-        request = _load(args.filename, stdin)
-    except SpecError as error:
-        return _spec_problem(error, stderr)
+    request = _read_request(args, stderr=stderr, stdin=stdin)
+    if isinstance(request, int):
+        return request
     try:
         with connect(kubeconfig=args.kubeconfig, context=args.context) as connection:
             api = Api(api_client=connection.api_client)
@@ -173,15 +182,11 @@ def cmd_deploy(
     from nim_widget.cluster.errors import NimWidgetError
     from nim_widget.deploy.orchestrator import deploy
     from nim_widget.deploy.steps import StepEvent, StepState
-    from nim_widget.request import SpecError
 
     stdout, stderr, stdin = stdout or sys.stdout, stderr or sys.stderr, stdin or sys.stdin
-    if not _check_flags(args, stderr):
-        return EXIT_BAD_INPUT
-    try:
-        request = _load(args.filename, stdin)
-    except SpecError as error:
-        return _spec_problem(error, stderr)
+    request = _read_request(args, stderr=stderr, stdin=stdin)
+    if isinstance(request, int):
+        return request
 
     out = stdout
 
