@@ -27,6 +27,8 @@ class LoggedRequest:
     group: str = ""
     user_agent: str = ""
     warnings: tuple[str, ...] = field(default=())
+    # time.monotonic() at arrival: lets a benchmark count the client's sequential rounds of requests
+    received: float = 0.0
 
     @property
     def is_write(self) -> bool:

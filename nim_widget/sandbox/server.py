@@ -81,6 +81,7 @@ class ApiServer:
             headers=handler.headers,
             raw_body=raw,
             content_type=handler.headers.get("Content-Type", ""),
+            received=time.monotonic(),
         )
         warnings: list[str] = []
         response: Response | None = None
@@ -174,6 +175,7 @@ class ApiServer:
                 group=req.group,
                 user_agent=req.headers.get("User-Agent", ""),
                 warnings=tuple(warnings),
+                received=req.received,
             )
         )
 

@@ -47,6 +47,7 @@ class Request:
     kind: Kind | None = None
     body: Any = None
     duplicates: tuple[str, ...] = ()
+    received: float = 0.0  # time.monotonic() when the request arrived (before any injected latency)
 
     def param(self, key: str, default: str = "") -> str:
         values = self.query.get(key)
