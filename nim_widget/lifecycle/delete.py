@@ -402,13 +402,16 @@ def _decide_access(world: _World, name: str) -> list[DeleteItem]:
 
 
 def _belongs_to(obj: Mapping[str, Any], name: str) -> bool:
+    """An unowned access object that still refers to this model by content. A ServiceAccount has no
+    such content: the dashboard and nim-widget give theirs an owner reference to the InferenceService,
+    so an unowned `<name>-sa` was made by someone else and is kept."""
     names = AccessNames.of(name)
     kind = obj.get("kind")
     if kind == "Role":
         return any(name in (rule.get("resourceNames") or ()) for rule in obj.get("rules") or ())
     if kind == "RoleBinding":
         return (obj.get("roleRef") or {}).get("name") == names.role
-    return kind == "ServiceAccount"
+    return False
 
 
 def plan_delete(

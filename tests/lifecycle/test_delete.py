@@ -164,6 +164,24 @@ def test_token_objects_leave_with_the_inference_service(
         assert not exists(api, kind, name), label
 
 
+def test_a_service_account_someone_else_made_with_the_token_name_is_kept(
+    api: Api, sandbox: Sandbox, deployed: DeploymentRequest
+) -> None:
+    api.create(
+        body={
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "metadata": {"name": "llama-small-sa", "namespace": "demo"},
+        }
+    )
+    plan = plan_delete(api=api, namespace="demo", name=deployed.name)
+    kept = {i.label: i for i in plan.items if i.action is Action.KEEP}
+    assert "ServiceAccount llama-small-sa" in kept
+    execute_delete(api=api, plan=plan)
+    advance(sandbox, 1)
+    assert exists(api, "ServiceAccount", "llama-small-sa")
+
+
 def test_a_refused_dry_run_deletes_nothing(api: Api, sandbox: Sandbox, deployed: DeploymentRequest) -> None:
     sandbox.faults.add(
         verb="delete",
