@@ -15,6 +15,8 @@ the plan in its typed confirmation and the CLI can print it before asking.
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -190,11 +192,28 @@ def _read(api: Api, namespace: str, name: str) -> _World:
         )
 
 
+# Key under which `_without_values` keeps the registry hosts of a dockerconfigjson (not a Secret field).
+_REGISTRIES = "nim-widget/registries"
+
+
 def _without_values(secret: Mapping[str, Any]) -> dict[str, Any]:
-    """Decisions need a Secret's names, labels and keys, never its values: drop them on arrival."""
+    """Decisions need a Secret's names, labels, keys and (for pull secrets) registry hosts, never its
+    values: keep those and drop the values on arrival."""
     kept = {key: value for key, value in secret.items() if key not in ("data", "stringData")}
     kept["data"] = dict.fromkeys((secret.get("data") or {}), "<redacted>")
+    kept[_REGISTRIES] = sorted(_registries(secret))
     return kept
+
+
+def _registries(secret: Mapping[str, Any]) -> set[str]:
+    """The registries a dockerconfigjson Secret holds credentials for."""
+    try:
+        raw = base64.b64decode(str((secret.get("data") or {}).get(".dockerconfigjson", "")))
+        config = json.loads(raw)
+    except (ValueError, TypeError):
+        return set()
+    auths = config.get("auths") if isinstance(config, dict) else None
+    return set(auths) if isinstance(auths, dict) else set()
 
 
 def _accounts(api: Api, namespace: str) -> list[dict[str, Any]]:
@@ -328,7 +347,8 @@ def _copied_by_a_deploy(secret: Mapping[str, Any]) -> bool:
     keys = set((secret.get("data") or {}).keys())
     if k.name_of(secret) == k.API_KEY_SECRET:
         return secret.get("type", "Opaque") == "Opaque" and keys == {"NGC_API_KEY"}
-    return secret.get("type") == "kubernetes.io/dockerconfigjson"
+    # the dashboard's copy holds exactly nvcr.io; a pull secret someone made for more registries is theirs
+    return secret.get("type") == "kubernetes.io/dockerconfigjson" and secret.get(_REGISTRIES) == ["nvcr.io"]
 
 
 def _decide_secrets(world: _World, name: str, delete_secrets: bool) -> list[DeleteItem]:

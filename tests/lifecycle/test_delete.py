@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import json
+
 import pytest
 
 from lifecycle import dashboard_objects as dash
@@ -143,6 +146,18 @@ def test_legacy_dashboard_copies_are_cleaned_up_like_ours(api: Api, sandbox: San
     )
     assert decisions(report.items)["PersistentVolumeClaim nim-pvc-abc12"][0] == "delete"
     assert decisions(report.items)["Secret ngc-secret"] == ("keep", "kept on request")
+
+
+def test_a_pull_secret_for_more_registries_is_not_taken_for_a_copy(api: Api, sandbox: Sandbox) -> None:
+    own = dash.pull_secret(key="nvapi-good-key")
+    config = {"auths": {"nvcr.io": {"password": "x"}, "quay.io": {"password": "y"}}}
+    own["data"][".dockerconfigjson"] = base64.b64encode(json.dumps(config).encode()).decode()
+    api.create(body=own)
+    api.create(body=dash.legacy_pvc(name="nim-pvc-abc12"))
+    api.create(body=dash.legacy_runtime(name="legacy", pvc="nim-pvc-abc12"))
+    api.create(body=dash.legacy_inference_service(name="legacy", display_name="Legacy"))
+    report = delete_deployment(api=api, namespace="demo", name="legacy")
+    assert decisions(report.items)["Secret ngc-secret"][0] == "keep"
 
 
 def test_token_objects_leave_with_the_inference_service(
