@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 
-from nim_widget.cluster.api import Api
 from nim_widget.cluster.connect import Connection
 from nim_widget.cluster.errors import NimWidgetError
 from nim_widget.lifecycle.access import ModelAccess, model_access
@@ -169,22 +168,11 @@ class NimDeployments(RootView):
         ready_timeout: float | None = None,
         load: bool = True,
     ) -> None:
-        from nim_widget import demo as demo_env
-
         if embedded and on_edit is None:
             raise ValueError("an embedded deployments view needs on_edit: its host does the editing")
-        self._owns_connection = connection is None
-        if connection is None:
-            connection, is_demo = demo_env.ensure_connection(
-                kubeconfig=kubeconfig, context=context, namespace=project, demo=demo
-            )
-            demo = is_demo if demo is None else demo
-        elif demo is None:
-            demo = bool(demo_env.demo_setting())
-        self.connection = connection
-        self.demo = bool(demo)
-        self.api = Api(api_client=connection.api_client)
-        self.project = project or connection.namespace or "default"
+        self._connect(
+            connection=connection, kubeconfig=kubeconfig, context=context, project=project, demo=demo
+        )
         self._runner: Runner = runner or thread_runner
         self._follow_runner = follow_runner
         self._ready_timeout = ready_timeout
@@ -253,9 +241,9 @@ class NimDeployments(RootView):
             self.widget: widgets.Box = self.box
         else:
             self.header_view = Header(
-                cluster=connection.describe(),
+                cluster=self.connection.describe(),
                 demo=self.demo,
-                demo_reason=demo_env.demo_reason() if self.demo else None,
+                demo_reason=self.demo_reason,
                 title=TITLE,
                 subtitle=SUBTITLE,
                 show_account=False,

@@ -21,7 +21,6 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from nim_widget.cluster.api import Api
 from nim_widget.cluster.connect import Connection
 from nim_widget.cluster.discovery import gather
 from nim_widget.cluster.errors import AlreadyExists, NimWidgetError
@@ -95,20 +94,9 @@ class NimWizard(RootView):
         follow_runner: Runner | None = None,
         deployments: NimDeployments | None = None,
     ) -> None:
-        from nim_widget import demo as demo_env
-
-        self._owns_connection = connection is None
-        if connection is None:
-            connection, is_demo = demo_env.ensure_connection(
-                kubeconfig=kubeconfig, context=context, namespace=project, demo=demo
-            )
-            demo = is_demo if demo is None else demo
-        elif demo is None:
-            demo = bool(demo_env.demo_setting())
-        self.connection = connection
-        self.demo = bool(demo)
-        self.api = Api(api_client=connection.api_client)
-        self.project = project or connection.namespace or "default"
+        self._connect(
+            connection=connection, kubeconfig=kubeconfig, context=context, project=project, demo=demo
+        )
         self._runner: Runner = runner or thread_runner
         self._dashboard_namespaces = tuple(dashboard_namespaces) if dashboard_namespaces else None
         self._now = clock or (lambda: datetime.now(UTC))
@@ -134,9 +122,9 @@ class NimWizard(RootView):
         self._page_before_deployments = 0
 
         self.header = Header(
-            cluster=connection.describe(),
+            cluster=self.connection.describe(),
             demo=self.demo,
-            demo_reason=demo_env.demo_reason() if self.demo else None,
+            demo_reason=self.demo_reason,
         )
         self.picker = ModelPicker()
         self.deployment = DeploymentSection()
