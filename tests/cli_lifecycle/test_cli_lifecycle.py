@@ -36,7 +36,6 @@ REQUEST = {
 @pytest.fixture
 def api(sandbox: Sandbox) -> Iterator[Api]:
     configuration = sandbox.configuration()
-    configuration.connection_pool_maxsize = 16
     with client.ApiClient(configuration) as api_client:
         yield Api(api_client=api_client)
 

@@ -24,7 +24,6 @@ SETTLE_SECONDS = 10.0  # real time the follower may take to see what the sandbox
 @pytest.fixture
 def api(sandbox: Sandbox) -> Iterator[Api]:
     configuration = sandbox.configuration()
-    configuration.connection_pool_maxsize = 32  # four watches and a concurrent batch at once
     with client.ApiClient(configuration) as api_client:
         yield Api(api_client=api_client)
 

@@ -199,7 +199,6 @@ def test_cli_door_as_real_processes(shared: Sandbox, kubeconfig: str, tmp_path: 
 
 def make_wizard(sandbox: Sandbox) -> NimWizard:
     configuration = sandbox.configuration()
-    configuration.connection_pool_maxsize = 32
     connection = connect_client(api_client=client.ApiClient(configuration), namespace="demo")
     return NimWizard(
         connection=connection,

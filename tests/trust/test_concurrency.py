@@ -172,7 +172,6 @@ def test_racing_on_one_name_has_one_winner_and_the_losers_touch_nothing(
 
 def _wizard(sandbox: Sandbox) -> NimWizard:
     configuration = sandbox.configuration()
-    configuration.connection_pool_maxsize = 32
     return NimWizard(
         connection=connect_client(api_client=client.ApiClient(configuration), namespace="demo"),
         runner=inline_runner,
@@ -254,7 +253,6 @@ def test_two_wizards_deploying_from_their_own_threads_at_once(sandbox: Sandbox) 
     try:
         for index in range(2):
             configuration = sandbox.configuration()
-            configuration.connection_pool_maxsize = 32
             wizard = NimWizard(
                 connection=connect_client(api_client=client.ApiClient(configuration), namespace="demo"),
                 runner=thread_runner,

@@ -394,7 +394,6 @@ def test_every_widget_state_after_deploys_shows_no_key(
     project = new_project(sandbox, "canary-ui")
     widgets.Widget.close_all()
     configuration = sandbox.configuration()
-    configuration.connection_pool_maxsize = 32
     wizard = NimWizard(
         connection=connect_client(api_client=client.ApiClient(configuration), namespace=project),
         runner=inline_runner,

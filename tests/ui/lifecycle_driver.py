@@ -42,7 +42,6 @@ def lifecycle_wizard(sandbox: Sandbox, **kwargs: Any) -> NimWizard:
 def make_view(sandbox: Sandbox, **kwargs: Any) -> NimDeployments:
     """A stand-alone deployments view on the sandbox, jobs inline, ages on the sandbox's clock."""
     configuration = sandbox.configuration()
-    configuration.connection_pool_maxsize = 32
     connection = connect_client(api_client=client.ApiClient(configuration), namespace="demo")
     kwargs.setdefault("runner", inline_runner)
     kwargs.setdefault("demo", True)
@@ -53,7 +52,6 @@ def make_view(sandbox: Sandbox, **kwargs: Any) -> NimDeployments:
 
 def open_api(sandbox: Sandbox) -> Iterator[Api]:
     configuration = sandbox.configuration()
-    configuration.connection_pool_maxsize = 32
     with client.ApiClient(configuration) as api_client:
         yield Api(api_client=api_client)
 

@@ -20,7 +20,6 @@ from nim_widget.ui.worker import inline_runner
 def make_wizard(sandbox: Sandbox, *, project: str = "demo", **kwargs: Any) -> NimWizard:
     """A wizard on the sandbox over HTTP, jobs run inline, time taken from the sandbox's clock."""
     configuration = sandbox.configuration()
-    configuration.connection_pool_maxsize = 32  # the deploy batch runs a dozen requests at once
     connection = connect_client(api_client=client.ApiClient(configuration), namespace=project)
     kwargs.setdefault("runner", inline_runner)
     kwargs.setdefault("demo", True)
