@@ -14,6 +14,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from nim_widget.catalog import KSERVE_CONTAINER
+from nim_widget.catalog import NIM_PVC_ANNOTATION as NIM_PVC_ANNOTATION
+from nim_widget.catalog import NIM_SUBPATH_ANNOTATION as NIM_SUBPATH_ANNOTATION
+from nim_widget.deploy.actions import STOP_ANNOTATION as STOP_ANNOTATION
+from nim_widget.manifests import hardware
+from nim_widget.manifests.inference_service import DASHBOARD_LABEL as DASHBOARD_LABEL
+from nim_widget.manifests.inference_service import DESCRIPTION as DESCRIPTION
+from nim_widget.manifests.inference_service import DISPLAY_NAME as DISPLAY_NAME
+from nim_widget.manifests.inference_service import ENABLE_AUTH as ENABLE_AUTH
+from nim_widget.manifests.runtime import CACHE_MOUNT_PATH as CACHE_MOUNT_PATH
+from nim_widget.manifests.runtime import TEMPLATE_NAME as TEMPLATE_NAME
+from nim_widget.manifests.secrets import API_KEY_SECRET as API_KEY_SECRET
+from nim_widget.manifests.secrets import PULL_SECRET as PULL_SECRET
+
 IS_API = "serving.kserve.io/v1beta1"
 IS_KIND = "InferenceService"
 SR_API = "serving.kserve.io/v1alpha1"
@@ -22,25 +36,14 @@ ACCOUNT_API = "nim.opendatahub.io/v1"
 ACCOUNT_KIND = "Account"
 RBAC_API = "rbac.authorization.k8s.io/v1"
 
-STOP_ANNOTATION = "serving.kserve.io/stop"
-DISPLAY_NAME = "openshift.io/display-name"
-DESCRIPTION = "openshift.io/description"
-ENABLE_AUTH = "security.opendatahub.io/enable-auth"
+# The names the deploy writes are defined once, where it writes them; the lifecycle reads the same ones.
 VISIBILITY_LABEL = "networking.kserve.io/visibility"
-DASHBOARD_LABEL = "opendatahub.io/dashboard"
 MANAGED_LABEL = "opendatahub.io/managed"
 NIM_RUNTIME_ANNOTATION = "runtimes.opendatahub.io/nvidia-nim"
-TEMPLATE_NAME = "opendatahub.io/template-name"
-HWP_NAME = "opendatahub.io/hardware-profile-name"
-HWP_NAMESPACE = "opendatahub.io/hardware-profile-namespace"
-NIM_PVC_ANNOTATION = "dashboard.opendatahub.io/nim-pvc"
-NIM_SUBPATH_ANNOTATION = "dashboard.opendatahub.io/nim-subpath"
 PREDICTOR_POD_LABEL = "serving.kserve.io/inferenceservice"
-
-CACHE_MOUNT_PATH = "/mnt/models/cache"
-MAIN_CONTAINER = "kserve-container"
-API_KEY_SECRET = "nvidia-nim-secrets"
-PULL_SECRET = "ngc-secret"
+MAIN_CONTAINER = KSERVE_CONTAINER
+HWP_NAME = hardware.PROFILE_NAME
+HWP_NAMESPACE = hardware.PROFILE_NAMESPACE
 
 _NIM_IMAGE = re.compile(r"(?:^|/)(?:nvcr\.io/nim/|nvidia/nim/)")
 _LEGACY_PVC = re.compile(r"^nim-pvc-.+$")

@@ -23,9 +23,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from nim_widget import naming
+from nim_widget.catalog import KSERVE_CONTAINER
 from nim_widget.facts import RuntimeTemplate
 
-KSERVE_CONTAINER = "kserve-container"
 CACHE_MOUNT_PATH = "/mnt/models/cache"
 SHM_MOUNT_PATH = "/dev/shm"
 SHM_VOLUME = {"name": "shm", "emptyDir": {"medium": "Memory", "sizeLimit": "2Gi"}}

@@ -15,10 +15,9 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from nim_widget.catalog import NIM_PVC_ANNOTATION, NIM_SUBPATH_ANNOTATION
 from nim_widget.request import DeploymentRequest
 
-NIM_PVC_ANNOTATION = "dashboard.opendatahub.io/nim-pvc"
-NIM_SUBPATH_ANNOTATION = "dashboard.opendatahub.io/nim-subpath"
 FORCE_REDEPLOY_ANNOTATION = "runtimes.opendatahub.io/force-redeploy"
 
 
